@@ -1,0 +1,298 @@
+//! The count-based window: the last `N` outcomes.
+
+use super::{Outcome, WindowCounts};
+use crate::sync::{AtomicU64, CachePadded, Ordering, loom_const_fn, zeroed_array};
+use crate::word::Field;
+
+/// Slot word: `| lap:61 | code:3 |`. `lap` is `seq / N + 1` for the record `seq` that wrote it
+/// (0 = never written); `code` is an [`Outcome`] as `u8`, or [`EMPTY`].
+///
+/// Invariant: a slot's lap only grows (every write is a CAS that checks it), so the slot always
+/// holds the newest record that mapped to it, whatever order the writers ran in.
+const SLOT_CODE: Field = Field::new(0, 3);
+const SLOT_LAP: Field = Field::new(3, 61);
+/// The code of a slot that holds no outcome (never written, or emptied by `reset`).
+const EMPTY: u64 = 0;
+
+/// Counts word: three signed 21-bit fields, `| slow:22 | failures:21 | calls:21 |` (the top field
+/// takes the spare bit). It is the sum, modulo 2⁶⁴, of the contributions of every slot write
+/// applied so far, so a field can be transiently negative (see [`decode`]); each field is the sum
+/// of one bit per slot, so it never exceeds `N` plus the number of writes in progress.
+const CALLS: Field = Field::new(0, 21);
+const FAILURES: Field = Field::new(21, 21);
+const SLOW: Field = Field::new(42, 22);
+const _: () = assert!(Field::disjoint(&[CALLS, FAILURES, SLOW]));
+const _: () = assert!(Field::disjoint(&[SLOT_CODE, SLOT_LAP]));
+
+/// The largest `N`. Leaves the counts fields 2²⁰ − 2¹⁶ of headroom for writes in progress.
+pub(crate) const MAX_N: usize = 1 << 16;
+
+/// What a slot code adds to the counts word.
+const fn contribution(code: u64) -> u64 {
+    match code {
+        1 => CALLS.one(),                               // Success
+        2 => CALLS.one() + FAILURES.one(),              // Failure
+        3 => CALLS.one() + SLOW.one(),                  // SlowSuccess
+        4 => CALLS.one() + FAILURES.one() + SLOW.one(), // SlowFailure
+        _ => 0,                                         // EMPTY
+    }
+}
+
+/// Sign-extends the low 21 bits of `x`.
+const fn sext21(x: i64) -> i64 {
+    (x << 43) >> 43
+}
+
+/// Decodes the counts word into `(calls, failures, slow)`.
+///
+/// The word is `calls + failures·2²¹ + slow·2⁴²` modulo 2⁶⁴ with each field a signed integer of
+/// magnitude below 2²⁰, so the sum fits in an `i64` exactly and the fields are recovered as
+/// balanced base-2²¹ digits.
+const fn decode(word: u64) -> (i64, i64, i64) {
+    #[allow(clippy::cast_possible_wrap, reason = "the word is a two's-complement sum, see above")]
+    let sum = word as i64;
+    let calls = sext21(sum);
+    let rest = (sum - calls) >> 21;
+    let failures = sext21(rest);
+    let slow = (rest - failures) >> 21;
+    (calls, failures, slow)
+}
+
+/// The last `N` call outcomes, lock-free, with O(1) record and O(1) read.
+///
+/// # Semantics
+///
+/// Records are numbered in the order they claim a position (`seq`, one `fetch_add`); record `seq`
+/// goes to slot `seq % N` and evicts what was there. [`counts`](Self::counts) reports how many of
+/// the outcomes in the slots are calls, failures and slow calls. Recorded by one thread (or by
+/// threads ordered by happens-before), the window is exactly "the last `N` outcomes": the `k`-th
+/// record is counted from the moment `record` returns until the `(k + N)`-th record returns.
+///
+/// Under concurrent recorders (see `docs/semantics/windows.md` for the proof obligations that the
+/// loom models check):
+/// - once no record is in progress, the counts equal the last `N` records in `seq` order, exactly
+///   as if they had been recorded one at a time;
+/// - while `r` records are in progress, each reported field is within `r` of that, and reported
+///   counts always satisfy `failures <= calls`, `slow <= calls` and `calls <= N`.
+///
+/// Differences with resilience4j's `COUNT_BASED` window: the same "last N calls" definition, but
+/// resilience4j updates its ring under a `synchronized` block; gobreaker has no window at all (it
+/// counts since the start of its `Interval`, see `docs/semantics/windows.md`).
+///
+/// # Cost
+///
+/// `record`: a `fetch_add` on the head, a load and a CAS on the slot, and a `fetch_add` on the
+/// counts only when the evicted outcome differs from the new one (so a healthy window of
+/// successes does two read-modify-writes). `counts`: one load. Lock-free: the slot CAS retries
+/// only when another thread changed the slot (a concurrent `reset`, or a later lap, after which it
+/// gives up).
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::window::{CountWindow, Outcome};
+/// static WINDOW: CountWindow<4> = CountWindow::new();
+/// for o in [Outcome::Success, Outcome::Failure, Outcome::SlowFailure, Outcome::Success] {
+///     WINDOW.record(o);
+/// }
+/// WINDOW.record(Outcome::Success); // evicts the first Success
+/// let c = WINDOW.counts();
+/// assert_eq!((c.calls, c.failures, c.slow), (4, 2, 1));
+/// assert_eq!(c.failure_rate_ppm(), Some(500_000));
+/// ```
+///
+/// A window of zero slots does not compile:
+///
+/// ```compile_fail
+/// let w = portcullis::window::CountWindow::<0>::new();
+/// ```
+///
+/// # Panics
+///
+/// Never.
+#[derive(Debug)]
+pub struct CountWindow<const N: usize> {
+    /// Records claimed so far (`seq` of the next record). Never wraps in practice (2⁶⁴ records).
+    head: CachePadded<AtomicU64>,
+    /// The packed counts (see [`CALLS`]).
+    counts: CachePadded<AtomicU64>,
+    slots: [AtomicU64; N],
+}
+
+impl<const N: usize> CountWindow<N> {
+    /// Checked when `new` is instantiated: `N` must be in `1..=65536`.
+    const VALID: () = assert!(N >= 1 && N <= MAX_N, "CountWindow size N must be in 1..=65536");
+
+    loom_const_fn! {
+        /// An empty window of `N` slots. `N` outside `1..=65536` fails to compile.
+        #[must_use]
+        #[allow(clippy::let_unit_value, reason = "evaluates the compile-time check")]
+        pub fn new() -> Self {
+            let () = Self::VALID;
+            CountWindow {
+                head: CachePadded(AtomicU64::new(0)),
+                counts: CachePadded(AtomicU64::new(0)),
+                slots: zeroed_array(),
+            }
+        }
+    }
+
+    /// The number of outcomes the window holds when full.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Records one outcome, evicting the outcome recorded `N` records earlier.
+    ///
+    /// Returns `false` only if, while this call ran, `N` later records already overwrote its
+    /// slot (possible only under concurrency): the outcome was then evicted before it landed.
+    pub fn record(&self, outcome: Outcome) -> bool {
+        // Relaxed everywhere in this function: the window publishes no memory but its own words.
+        // Every update is a read-modify-write, and an RMW always reads the latest value in its
+        // word's modification order, which is all the counting argument needs (the sum of the
+        // applied slot contributions equals the counts word). A reader that is ordered after a
+        // record by some other synchronization sees its effect by coherence.
+        let seq = self.head.fetch_add(1, Ordering::Relaxed);
+        self.write(seq, outcome)
+    }
+
+    /// Writes record `seq` into its slot unless a later lap is already there.
+    fn write(&self, seq: u64, outcome: Outcome) -> bool {
+        let n = N as u64;
+        let lap = seq / n + 1;
+        let new = SLOT_LAP.place(lap) | SLOT_CODE.place(outcome as u64);
+        #[allow(clippy::cast_possible_truncation, reason = "seq % N < N <= 65536")]
+        let Some(slot) = self.slots.get((seq % n) as usize) else {
+            return false; // unreachable: seq % N < N
+        };
+        let mut cur = slot.load(Ordering::Relaxed);
+        loop {
+            if SLOT_LAP.get(cur) >= lap {
+                // A record N or more positions later already wrote this slot: ours is evicted.
+                return false;
+            }
+            match slot.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        let delta = contribution(outcome as u64).wrapping_sub(contribution(SLOT_CODE.get(cur)));
+        if delta != 0 {
+            self.counts.fetch_add(delta, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// The outcomes in the window now: one load.
+    #[must_use]
+    pub fn counts(&self) -> WindowCounts {
+        let (calls, failures, slow) = decode(self.counts.load(Ordering::Relaxed));
+        clamp(calls, failures, slow, N as u64)
+    }
+
+    /// Empties every slot. Each slot is emptied by one CAS, so a concurrent record lands either
+    /// before (and is removed) or after (and is kept); the counts stay equal to the slots.
+    pub fn reset(&self) {
+        for slot in &self.slots {
+            let mut cur = slot.load(Ordering::Relaxed);
+            while SLOT_CODE.get(cur) != EMPTY {
+                // Keep the lap: a late writer of an older lap must still lose to it.
+                let emptied = SLOT_CODE.set(cur, EMPTY);
+                match slot.compare_exchange_weak(cur, emptied, Ordering::Relaxed, Ordering::Relaxed)
+                {
+                    Ok(_) => {
+                        let delta = 0u64.wrapping_sub(contribution(SLOT_CODE.get(cur)));
+                        self.counts.fetch_add(delta, Ordering::Relaxed);
+                        break;
+                    }
+                    Err(actual) => cur = actual,
+                }
+            }
+        }
+    }
+}
+
+impl<const N: usize> Default for CountWindow<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Clamps transient values (writes in progress) into `0 <= failures, slow <= calls <= max`.
+fn clamp(calls: i64, failures: i64, slow: i64, max: u64) -> WindowCounts {
+    let calls = u64::try_from(calls).unwrap_or(0).min(max);
+    let failures = u64::try_from(failures).unwrap_or(0).min(calls);
+    let slow = u64::try_from(slow).unwrap_or(0).min(calls);
+    WindowCounts { calls, failures, slow }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_recovers_negative_and_positive_fields() {
+        for (c, f, s) in [(0i64, 0i64, 0i64), (5, -1, 3), (-2, 7, -3), (65_536, 65_536, 65_536)] {
+            #[allow(clippy::cast_sign_loss)]
+            let word = (c as u64)
+                .wrapping_add((f as u64).wrapping_mul(FAILURES.one()))
+                .wrapping_add((s as u64).wrapping_mul(SLOW.one()));
+            assert_eq!(decode(word), (c, f, s));
+        }
+    }
+
+    #[test]
+    fn evicts_exactly_n_records_later() {
+        let w = CountWindow::<3>::new();
+        assert!(w.record(Outcome::Failure));
+        assert_eq!(w.counts(), WindowCounts { calls: 1, failures: 1, slow: 0 });
+        w.record(Outcome::Success);
+        w.record(Outcome::SlowSuccess);
+        assert_eq!(w.counts(), WindowCounts { calls: 3, failures: 1, slow: 1 });
+        w.record(Outcome::Success); // the 4th record evicts the 1st (the failure)
+        assert_eq!(w.counts(), WindowCounts { calls: 3, failures: 0, slow: 1 });
+        w.record(Outcome::Success);
+        w.record(Outcome::Success); // evicts the SlowSuccess
+        assert_eq!(w.counts(), WindowCounts { calls: 3, failures: 0, slow: 0 });
+    }
+
+    #[test]
+    fn reset_empties_and_refills() {
+        let w = CountWindow::<2>::new();
+        w.record(Outcome::SlowFailure);
+        w.record(Outcome::Failure);
+        w.reset();
+        assert_eq!(w.counts(), WindowCounts::default());
+        w.record(Outcome::Failure);
+        assert_eq!(w.counts(), WindowCounts { calls: 1, failures: 1, slow: 0 });
+        w.record(Outcome::Success);
+        w.record(Outcome::Success);
+        assert_eq!(w.counts(), WindowCounts { calls: 2, failures: 0, slow: 0 });
+    }
+
+    #[test]
+    fn stale_writer_loses_to_newer_lap() {
+        let w = CountWindow::<2>::new();
+        // Records 0 and 2 map to slot 0. Record 2 writes first; the stalled record 0 then
+        // arrives and must not overwrite it.
+        assert!(w.write(2, Outcome::Failure));
+        assert!(!w.write(0, Outcome::Success), "a record of an older lap is dropped");
+        assert_eq!(w.counts(), WindowCounts { calls: 1, failures: 1, slow: 0 });
+        assert!(w.write(1, Outcome::SlowSuccess));
+        assert_eq!(w.counts(), WindowCounts { calls: 2, failures: 1, slow: 1 });
+    }
+
+    #[test]
+    fn largest_window_fills_exactly() {
+        let w = CountWindow::<MAX_N>::new();
+        for i in 0..(2 * MAX_N) {
+            w.record(if i % 2 == 0 { Outcome::SlowFailure } else { Outcome::Success });
+        }
+        let c = w.counts();
+        assert_eq!(
+            (c.calls, c.failures, c.slow),
+            (MAX_N as u64, MAX_N as u64 / 2, MAX_N as u64 / 2)
+        );
+    }
+}
