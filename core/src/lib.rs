@@ -33,6 +33,7 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "std")]
