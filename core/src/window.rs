@@ -151,3 +151,21 @@ impl<const K: usize> Window for TimeWindow<K> {
         TimeWindow::reset(self);
     }
 }
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    use super::{CountWindow, TimeWindow};
+    use core::mem::size_of;
+
+    /// The sizes stated in `docs/semantics/windows.md`.
+    #[test]
+    fn sizes_match_the_documentation() {
+        let round = |n: usize| n.div_ceil(128) * 128;
+        assert_eq!(size_of::<CountWindow<100>>(), round(256 + 8 * 100));
+        assert_eq!(size_of::<CountWindow<100>>(), 1_152);
+        assert_eq!(size_of::<CountWindow<1>>(), round(256 + 8));
+        assert_eq!(size_of::<TimeWindow<10>>(), round(136 + 16 * 10));
+        assert_eq!(size_of::<TimeWindow<10>>(), 384);
+        assert_eq!(size_of::<TimeWindow<1>>(), round(136 + 16));
+    }
+}
