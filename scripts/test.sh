@@ -24,6 +24,12 @@ for component in rustfmt clippy; do
     fi
 done
 
+step "atomics come only from core/src/sync.rs"
+if grep -rnE 'core::sync::atomic|portable_atomic::|loom::' core/src --include='*.rs' | grep -v '^core/src/sync.rs:'; then
+    echo "FAIL: only core/src/sync.rs may name an atomic implementation" >&2
+    exit 1
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

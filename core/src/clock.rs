@@ -12,11 +12,6 @@
 //! primitive documents what it does (the sliding windows read at the latest time they have seen,
 //! see [`TimeWindow`](crate::window::TimeWindow)).
 
-#![allow(
-    clippy::disallowed_types,
-    reason = "ManualClock uses sync::plain atomics on purpose: it is driven from outside loom models"
-)]
-
 use core::time::Duration;
 
 use crate::sync::plain::{AtomicU64, Ordering};

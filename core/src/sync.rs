@@ -1,7 +1,8 @@
 //! The one place that names an atomic implementation.
 //!
 //! Every primitive imports its atomics from here, never from `core::sync::atomic`, `loom` or
-//! `portable_atomic` directly (enforced by `clippy.toml`'s `disallowed-types`). Three sources:
+//! `portable_atomic` directly (`scripts/test.sh` fails if another file of the core names them).
+//! Three sources:
 //!
 //! - `--cfg loom`: loom's model-checked atomics, so `core/tests/loom_*.rs` explore every
 //!   interleaving of the real code;
@@ -12,7 +13,6 @@
 //!
 //! loom's atomics cannot be built in a `const fn`, so constructors are declared through
 //! `loom_const_fn!`: `const` in normal builds, plain under loom.
-#![allow(clippy::disallowed_types, reason = "this module is the one allowed to name the types")]
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
