@@ -43,13 +43,13 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--csv" => csv = true,
-            "--seed" => match args.next().and_then(|v| v.parse().ok()) {
-                Some(v) => seed = v,
-                None => {
+            "--seed" => {
+                let Some(v) = args.next().and_then(|v| v.parse().ok()) else {
                     eprintln!("portcullis: --seed needs a non-negative integer");
                     return ExitCode::from(2);
-                }
-            },
+                };
+                seed = v;
+            }
             "-h" | "--help" => {
                 println!("usage: portcullis [--seed N] [--csv]");
                 return ExitCode::SUCCESS;
