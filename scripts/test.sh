@@ -17,6 +17,12 @@ LOOM_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Every test runner's output is also kept here, to print one total at the end.
+mkdir -p target
+log=target/test-all.log
+: >"$log"
+run_tests() { "$@" 2>&1 | tee -a "$log"; }
+
 step "toolchain components"
 for component in rustfmt clippy; do
     if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
@@ -40,7 +46,7 @@ step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
 step "cargo test (unit, proptest, no-alloc, doctests; PROPTEST_CASES=$PROPTEST_CASES)"
-cargo test --workspace --all-features
+run_tests cargo test --workspace --all-features
 
 step "core without default features (no_std, no alloc)"
 cargo build -p portcullis --no-default-features
@@ -51,9 +57,12 @@ fi
 
 step "loom models (LOOM_MAX_PREEMPTIONS=$LOOM_PREEMPTIONS)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR=target/loom \
-    cargo test -p portcullis --release --test 'loom_*'
+    run_tests cargo test -p portcullis --release --test 'loom_*'
 
 step "benchmarks in test mode (each runs once)"
-cargo test -p portcullis-benches --benches
+run_tests cargo test -p portcullis-benches --benches
 
-step "all tests passed"
+passed=$(grep -oE '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
+step "all steps passed"
+echo "tests: $passed passed, $failed failed"
