@@ -39,6 +39,18 @@ pub enum ConfigError {
         /// The count it must divide by.
         divisor: u64,
     },
+    /// A count is outside the range the object supports (for example a window size larger than
+    /// the window's compile-time capacity).
+    OutOfRange {
+        /// The config field.
+        field: &'static str,
+        /// The smallest accepted value.
+        min: u64,
+        /// The largest accepted value.
+        max: u64,
+        /// The value given.
+        got: u64,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -52,6 +64,9 @@ impl fmt::Display for ConfigError {
                 f,
                 "{field} must be a multiple of {divisor} ns (the bucket count), got {duration_ns} ns"
             ),
+            ConfigError::OutOfRange { field, min, max, got } => {
+                write!(f, "{field} must be in {min}..={max}, got {got}")
+            }
         }
     }
 }

@@ -49,7 +49,12 @@ fn count_op() -> impl Strategy<Value = CountOp> {
 /// Runs `ops` against a `CountWindow<N>` and the model "the last N outcomes since the last reset",
 /// comparing after every step.
 fn check_count<const N: usize>(ops: &[CountOp]) -> Result<(), TestCaseError> {
-    let w = CountWindow::<N>::new();
+    check_count_sized::<N>(N, ops)
+}
+
+/// As `check_count`, for a window of capacity `N` using `size` slots.
+fn check_count_sized<const N: usize>(size: usize, ops: &[CountOp]) -> Result<(), TestCaseError> {
+    let w = CountWindow::<N>::with_size(size).expect("valid size");
     let mut model: Vec<Outcome> = Vec::new();
     for op in ops {
         match *op {
@@ -62,7 +67,7 @@ fn check_count<const N: usize>(ops: &[CountOp]) -> Result<(), TestCaseError> {
                 model.clear();
             }
         }
-        let expected = tally(model.iter().rev().take(N));
+        let expected = tally(model.iter().rev().take(size));
         prop_assert_eq!(w.counts(), expected, "after {:?}", op);
     }
     Ok(())
@@ -79,6 +84,11 @@ proptest! {
     #[test]
     fn count_window_3_matches_model(ops in prop::collection::vec(count_op(), 0..60)) {
         check_count::<3>(&ops)?;
+    }
+
+    #[test]
+    fn count_window_runtime_size_matches_model(size in 1usize..=32, ops in prop::collection::vec(count_op(), 0..100)) {
+        check_count_sized::<32>(size, &ops)?;
     }
 
     #[test]
@@ -127,22 +137,23 @@ fn time_op() -> impl Strategy<Value = TimeOp> {
     ]
 }
 
+fn epoch(now: Nanos) -> u64 {
+    (now.as_u64() / W).min(u64::MAX - 1)
+}
+
 /// The reference model of a `TimeWindow<K>` with buckets of `W` ns: the outcomes accepted since
 /// the last reset with their epochs, and the newest epoch any record reached.
-struct TimeModel<const K: usize> {
+struct TimeModel {
+    buckets: u64,
     accepted: Vec<(u64, Outcome)>,
     newest: Option<u64>,
 }
 
-impl<const K: usize> TimeModel<K> {
-    fn epoch(now: Nanos) -> u64 {
-        (now.as_u64() / W).min(u64::MAX - 1)
-    }
-
+impl TimeModel {
     fn record(&mut self, o: Outcome, now: Nanos) -> bool {
-        let e = Self::epoch(now);
+        let e = epoch(now);
         if let Some(n) = self.newest {
-            if n.saturating_sub(e) >= K as u64 {
+            if n.saturating_sub(e) >= self.buckets {
                 return false; // older than the window
             }
         }
@@ -153,17 +164,27 @@ impl<const K: usize> TimeModel<K> {
 
     fn counts(&self, now: Nanos) -> WindowCounts {
         let Some(newest) = self.newest else { return WindowCounts::default() };
-        let e = Self::epoch(now).max(newest);
-        let k = K as u64;
+        let e = epoch(now).max(newest);
+        let k = self.buckets;
         tally(self.accepted.iter().filter(|(re, _)| *re + k > e && *re <= e).map(|(_, o)| o))
     }
 }
 
 fn check_time<const K: usize>(start: u64, ops: &[TimeOp]) -> Result<(), TestCaseError> {
-    let w = TimeWindow::<K>::new(Nanos::new(W * K as u64)).expect("valid config");
-    let mut model = TimeModel::<K> { accepted: Vec::new(), newest: None };
+    check_time_sized::<K>(K, start, ops)
+}
+
+/// As `check_time`, for a window of capacity `K` using `buckets` buckets.
+fn check_time_sized<const K: usize>(
+    buckets: usize,
+    start: u64,
+    ops: &[TimeOp],
+) -> Result<(), TestCaseError> {
+    let b = buckets as u64;
+    let w = TimeWindow::<K>::with_buckets(Nanos::new(W * b), buckets).expect("valid config");
+    let mut model = TimeModel { buckets: b, accepted: Vec::new(), newest: None };
     let clock = ManualClock::new(Nanos::new(start));
-    let lap_ns = W * K as u64;
+    let lap_ns = W * b;
     for op in ops {
         let now = clock.now();
         match *op {
@@ -208,6 +229,11 @@ proptest! {
     #[test]
     fn time_window_8_matches_model(start in 0u64..1_000, ops in prop::collection::vec(time_op(), 0..120)) {
         check_time::<8>(start, &ops)?;
+    }
+
+    #[test]
+    fn time_window_runtime_buckets_match_model(buckets in 1usize..=16, start in 0u64..1_000, ops in prop::collection::vec(time_op(), 0..100)) {
+        check_time_sized::<16>(buckets, start, &ops)?;
     }
 
     #[test]

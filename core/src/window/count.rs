@@ -1,6 +1,7 @@
 //! The count-based window: the last `N` outcomes.
 
 use super::{Outcome, WindowCounts};
+use crate::error::ConfigError;
 use crate::sync::{AtomicU64, CachePadded, Ordering, loom_const_fn, zeroed_array};
 use crate::word::Field;
 
@@ -63,7 +64,8 @@ const fn decode(word: u64) -> (i64, i64, i64) {
 /// # Semantics
 ///
 /// Records are numbered in the order they claim a position (`seq`, one `fetch_add`); record `seq`
-/// goes to slot `seq % N` and evicts what was there. [`counts`](Self::counts) reports how many of
+/// goes to slot `seq % N` and evicts what was there. (`N` here is the window's size: the capacity
+/// `N` for [`new`](Self::new), or the size given to [`with_size`](Self::with_size).) [`counts`](Self::counts) reports how many of
 /// the outcomes in the slots are calls, failures and slow calls. Recorded by one thread (or by
 /// threads ordered by happens-before), the window is exactly "the last `N` outcomes": the `k`-th
 /// record is counted from the moment `record` returns until the `(k + N)`-th record returns.
@@ -114,6 +116,8 @@ const fn decode(word: u64) -> (i64, i64, i64) {
 pub struct CountWindow<const N: usize> {
     /// Records claimed so far (`seq` of the next record). Never wraps in practice (2⁶⁴ records).
     head: CachePadded<AtomicU64>,
+    /// The number of slots in use, `1..=N`, fixed at construction.
+    size: u64,
     /// The packed counts (see [`CALLS`]).
     counts: CachePadded<AtomicU64>,
     slots: [AtomicU64; N],
@@ -131,16 +135,50 @@ impl<const N: usize> CountWindow<N> {
             let () = Self::VALID;
             CountWindow {
                 head: CachePadded(AtomicU64::new(0)),
+                size: N as u64,
                 counts: CachePadded(AtomicU64::new(0)),
                 slots: zeroed_array(),
             }
         }
     }
 
-    /// The number of outcomes the window holds when full.
+    loom_const_fn! {
+        /// An empty window that holds the last `size` outcomes, using `size` of its `N` slots:
+        /// for callers (such as the C ABI) that choose the size at run time under a fixed
+        /// capacity.
+        ///
+        /// # Errors
+        ///
+        /// [`ConfigError::OutOfRange`] (field `window_size`) unless `1 <= size <= N`.
+        ///
+        /// ```
+        /// use portcullis::window::{CountWindow, Outcome};
+        /// let w = CountWindow::<1024>::with_size(10).unwrap();
+        /// assert_eq!(w.size(), 10);
+        /// assert!(CountWindow::<8>::with_size(9).is_err());
+        /// ```
+        pub fn with_size(size: usize) -> Result<Self, ConfigError> {
+            if size == 0 || size > N {
+                return Err(ConfigError::OutOfRange {
+                    field: "window_size",
+                    min: 1,
+                    max: N as u64,
+                    got: size as u64,
+                });
+            }
+            let mut w = Self::new();
+            w.size = size as u64;
+            Ok(w)
+        }
+    }
+
+    /// The number of outcomes the window holds when full (`N` unless built by
+    /// [`with_size`](Self::with_size)).
     #[must_use]
-    pub const fn capacity(&self) -> usize {
-        N
+    pub const fn size(&self) -> usize {
+        #[allow(clippy::cast_possible_truncation, reason = "size <= N, a usize")]
+        let size = self.size as usize;
+        size
     }
 
     /// Records one outcome, evicting the outcome recorded `N` records earlier.
@@ -159,12 +197,12 @@ impl<const N: usize> CountWindow<N> {
 
     /// Writes record `seq` into its slot unless a later lap is already there.
     fn write(&self, seq: u64, outcome: Outcome) -> bool {
-        let n = N as u64;
+        let n = self.size;
         let lap = seq / n + 1;
         let new = SLOT_LAP.place(lap) | SLOT_CODE.place(outcome as u64);
-        #[allow(clippy::cast_possible_truncation, reason = "seq % N < N <= 65536")]
+        #[allow(clippy::cast_possible_truncation, reason = "seq % size < size <= N <= 65536")]
         let Some(slot) = self.slots.get((seq % n) as usize) else {
-            return false; // unreachable: seq % N < N
+            return false; // unreachable: seq % size < size <= N
         };
         let mut cur = slot.load(Ordering::Relaxed);
         loop {
@@ -188,7 +226,7 @@ impl<const N: usize> CountWindow<N> {
     #[must_use]
     pub fn counts(&self) -> WindowCounts {
         let (calls, failures, slow) = decode(self.counts.load(Ordering::Relaxed));
-        clamp(calls, failures, slow, N as u64)
+        clamp(calls, failures, slow, self.size)
     }
 
     /// Empties every slot. Each slot is emptied by one CAS, so a concurrent record lands either
@@ -294,5 +332,26 @@ mod tests {
             (c.calls, c.failures, c.slow),
             (MAX_N as u64, MAX_N as u64 / 2, MAX_N as u64 / 2)
         );
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn runtime_size_evicts_at_size_not_capacity() {
+        let w = CountWindow::<64>::with_size(3).unwrap();
+        w.record(Outcome::Failure);
+        w.record(Outcome::Success);
+        w.record(Outcome::Success);
+        assert_eq!(w.counts(), WindowCounts { calls: 3, failures: 1, slow: 0 });
+        w.record(Outcome::Success);
+        assert_eq!(w.counts(), WindowCounts { calls: 3, failures: 0, slow: 0 });
+        assert_eq!(
+            CountWindow::<4>::with_size(0).unwrap_err(),
+            ConfigError::OutOfRange { field: "window_size", min: 1, max: 4, got: 0 }
+        );
+        assert_eq!(CountWindow::<4>::with_size(4).unwrap().size(), 4);
     }
 }

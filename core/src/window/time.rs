@@ -32,6 +32,9 @@ const fn is_newer(a: u64, b: u64) -> bool {
 
 /// The outcomes of the last `K` buckets of time, each `duration / K` wide, lock-free.
 ///
+/// (`K` below is the number of buckets in use: the capacity `K` for [`new`](Self::new), or the
+/// count given to [`with_buckets`](Self::with_buckets).)
+///
 /// # Semantics
 ///
 /// Time is cut into *epochs* of `W = duration / K` nanoseconds aligned on `Nanos::ZERO`: an
@@ -97,6 +100,8 @@ const fn is_newer(a: u64, b: u64) -> bool {
 pub struct TimeWindow<const K: usize> {
     /// Bucket width `W` in nanoseconds, at least 1.
     bucket_ns: u64,
+    /// Buckets in use, `1..=K`, fixed at construction.
+    buckets: u64,
     /// One more than the newest epoch a record has reached (0: no record yet). Only grows.
     newest: CachePadded<AtomicU64>,
     /// Per bucket, `| tag | calls |`.
@@ -121,9 +126,39 @@ impl<const K: usize> TimeWindow<K> {
         /// `1..=4096` fails to compile.
         #[allow(clippy::let_unit_value, reason = "evaluates the compile-time check")]
         pub fn new(duration: Nanos) -> Result<Self, ConfigError> {
+            Self::with_buckets(duration, K)
+        }
+    }
+
+    loom_const_fn! {
+        /// An empty window covering `duration` with `buckets` of its `K` buckets, each
+        /// `duration / buckets` wide: for callers (such as the C ABI) that choose the bucket
+        /// count at run time under a fixed capacity.
+        ///
+        /// # Errors
+        ///
+        /// [`ConfigError::OutOfRange`] (field `window_buckets`) unless `1 <= buckets <= K`, then
+        /// as [`new`](Self::new) with `buckets` in place of `K`.
+        ///
+        /// ```
+        /// use portcullis::{Nanos, window::TimeWindow};
+        /// let w = TimeWindow::<60>::with_buckets(Nanos::from_secs(10), 10).unwrap();
+        /// assert_eq!(w.bucket_width(), Nanos::from_secs(1));
+        /// assert!(TimeWindow::<8>::with_buckets(Nanos::from_secs(9), 9).is_err());
+        /// ```
+        #[allow(clippy::let_unit_value, reason = "evaluates the compile-time check")]
+        pub fn with_buckets(duration: Nanos, buckets: usize) -> Result<Self, ConfigError> {
             let () = Self::VALID;
+            if buckets == 0 || buckets > K {
+                return Err(ConfigError::OutOfRange {
+                    field: "window_buckets",
+                    min: 1,
+                    max: K as u64,
+                    got: buckets as u64,
+                });
+            }
             let d = duration.as_u64();
-            let k = K as u64;
+            let k = buckets as u64;
             if d == 0 {
                 return Err(ConfigError::ZeroDuration { field: "window_duration" });
             }
@@ -136,6 +171,7 @@ impl<const K: usize> TimeWindow<K> {
             }
             Ok(TimeWindow {
                 bucket_ns: d / k,
+                buckets: k,
                 newest: CachePadded(AtomicU64::new(0)),
                 calls: zeroed_array(),
                 outcomes: zeroed_array(),
@@ -162,10 +198,18 @@ impl<const K: usize> TimeWindow<K> {
         Nanos::new(self.bucket_ns)
     }
 
-    /// The span the window covers (`K` buckets).
+    /// The span the window covers (all its buckets).
     #[must_use]
     pub const fn duration(&self) -> Nanos {
-        Nanos::new(self.bucket_ns * K as u64)
+        Nanos::new(self.bucket_ns * self.buckets)
+    }
+
+    /// The number of buckets in use (`K` unless built by [`with_buckets`](Self::with_buckets)).
+    #[must_use]
+    pub const fn buckets(&self) -> usize {
+        #[allow(clippy::cast_possible_truncation, reason = "buckets <= K, a usize")]
+        let b = self.buckets as usize;
+        b
     }
 
     /// The epoch of `now`. The last epoch is kept free so that `epoch + 1` never overflows.
@@ -180,7 +224,7 @@ impl<const K: usize> TimeWindow<K> {
         // RMW (which reads the latest value of its word), and each counted outcome is exactly one
         // successful CAS per word; see `CountWindow::record` for the same argument.
         let e = self.epoch(now);
-        let k = K as u64;
+        let k = self.buckets;
         let seen = self.newest.load(Ordering::Relaxed);
         if seen != 0 && (seen - 1).saturating_sub(e) >= k {
             return false;
@@ -222,8 +266,9 @@ impl<const K: usize> TimeWindow<K> {
     /// Empties every bucket whose lap is older than the one epoch `e` expects there (every bucket,
     /// if `all`).
     fn sweep(&self, e: u64, all: bool) {
-        for (s, (calls, outcomes)) in self.calls.iter().zip(&self.outcomes).enumerate() {
-            let Some(tag) = expected_tag::<K>(e, s as u64) else { continue };
+        let buckets = self.calls.iter().zip(&self.outcomes).take(self.buckets());
+        for (s, (calls, outcomes)) in buckets.enumerate() {
+            let Some(tag) = expected_tag(e, s as u64, self.buckets) else { continue };
             for word in [calls, outcomes] {
                 if all {
                     word.swap(TAG.place(tag), Ordering::Relaxed);
@@ -258,12 +303,13 @@ impl<const K: usize> TimeWindow<K> {
         }
         let newest = seen - 1;
         let e = self.epoch(now).max(newest);
-        if e - newest >= K as u64 {
+        if e - newest >= self.buckets {
             return WindowCounts::default();
         }
         let (mut calls, mut failures, mut slow) = (0u64, 0u64, 0u64);
-        for (s, (cw, ow)) in self.calls.iter().zip(&self.outcomes).enumerate() {
-            let Some(tag) = expected_tag::<K>(e, s as u64) else { continue };
+        let buckets = self.calls.iter().zip(&self.outcomes).take(self.buckets());
+        for (s, (cw, ow)) in buckets.enumerate() {
+            let Some(tag) = expected_tag(e, s as u64, self.buckets) else { continue };
             let c = cw.load(Ordering::Relaxed);
             if TAG.get(c) == tag {
                 calls += CALLS.get(c);
@@ -297,10 +343,9 @@ impl<const K: usize> TimeWindow<K> {
     }
 }
 
-/// The tag bucket `s` holds when the window's epoch is `e`: that of the newest epoch `<= e` that
-/// maps to `s`, or `None` if there is none yet (early times, `e < K − 1`).
-fn expected_tag<const K: usize>(e: u64, s: u64) -> Option<u64> {
-    let k = K as u64;
+/// The tag bucket `s` of `k` holds when the window's epoch is `e`: that of the newest epoch
+/// `<= e` that maps to `s`, or `None` if there is none yet (early times, `e < k − 1`).
+fn expected_tag(e: u64, s: u64, k: u64) -> Option<u64> {
     let back = (e % k + k - s) % k;
     if back > e {
         return None;
@@ -426,6 +471,20 @@ mod tests {
         let w = TimeWindow::<2>::new(Nanos::new(2)).unwrap();
         assert!(w.record(Outcome::Failure, Nanos::MAX));
         assert_eq!(w.counts(Nanos::MAX).failures, 1);
+    }
+
+    #[test]
+    fn runtime_bucket_count_sets_width_and_expiry() {
+        let w = TimeWindow::<16>::with_buckets(ms(300), 3).unwrap(); // 3 buckets of 100 ms
+        assert_eq!((w.buckets(), w.bucket_width()), (3, ms(100)));
+        assert!(w.record(Outcome::Failure, ms(150))); // epoch 1
+        assert_eq!(w.counts(ms(399)).failures, 1);
+        assert_eq!(w.counts(ms(400)).failures, 0); // (1 + 3) * 100
+        assert_eq!(
+            TimeWindow::<2>::with_buckets(ms(300), 3).unwrap_err(),
+            ConfigError::OutOfRange { field: "window_buckets", min: 1, max: 2, got: 3 }
+        );
+        assert!(TimeWindow::<2>::with_buckets(ms(300), 0).is_err());
     }
 
     #[test]
