@@ -152,7 +152,7 @@ impl<const N: usize> CountWindow<N> {
         /// [`ConfigError::OutOfRange`] (field `window_size`) unless `1 <= size <= N`.
         ///
         /// ```
-        /// use portcullis::window::{CountWindow, Outcome};
+        /// use portcullis::window::CountWindow;
         /// let w = CountWindow::<1024>::with_size(10).unwrap();
         /// assert_eq!(w.size(), 10);
         /// assert!(CountWindow::<8>::with_size(9).is_err());
