@@ -53,6 +53,25 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// The config field the error is about, as spelled in the Rust config (the C ABI maps each
+    /// field to its own status code).
+    ///
+    /// ```
+    /// use portcullis::{Nanos, window::TimeWindow};
+    /// assert_eq!(TimeWindow::<4>::new(Nanos::new(6)).unwrap_err().field(), "window_duration");
+    /// ```
+    #[must_use]
+    pub const fn field(&self) -> &'static str {
+        match *self {
+            ConfigError::ZeroDuration { field }
+            | ConfigError::DurationOverflow { field }
+            | ConfigError::DurationNotDivisible { field, .. }
+            | ConfigError::OutOfRange { field, .. } => field,
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
