@@ -152,10 +152,8 @@ struct TimeModel {
 impl TimeModel {
     fn record(&mut self, o: Outcome, now: Nanos) -> bool {
         let e = epoch(now);
-        if let Some(n) = self.newest {
-            if n.saturating_sub(e) >= self.buckets {
-                return false; // older than the window
-            }
+        if self.newest.is_some_and(|n| n.saturating_sub(e) >= self.buckets) {
+            return false; // older than the window
         }
         self.newest = Some(self.newest.map_or(e, |n| n.max(e)));
         self.accepted.push((e, o));

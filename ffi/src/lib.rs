@@ -1,33 +1,67 @@
-//! The C ABI of portcullis (`libportcullis`).
+//! The C ABI of portcullis.
 //!
-//! Built as a `cdylib`, a `staticlib` and an `rlib` (so Rust tests and fuzz targets can call the
-//! exported functions). The exported surface grows with each primitive; every export is named
-//! `pcl_<object>_<verb>`.
+//! Built as `libportcullis_ffi.a` (static), `libportcullis_ffi.so` (shared) and an `rlib` (so Rust
+//! tests and fuzz targets can call the exported functions). The header `include/portcullis.h` is
+//! generated from this crate by cbindgen; `tests/header.rs` fails when the checked-in copy is out
+//! of date.
+//!
+//! Conventions (see `docs/c-api.md`):
+//! - every function is `pcl_<object>_<verb>` and returns a [`pcl_status`](status::pcl_status)
+//!   when it can fail or refuse; results go to `*_out` parameters, written only on success;
+//! - every pointer may be NULL (answered by `PCL_STATUS_NULL_ARGUMENT`), every size is checked,
+//!   and no panic unwinds into C (a boundary turns one into `PCL_STATUS_PANIC`);
+//! - integers that stand for enumerations (outcomes) are validated on entry;
+//! - objects can live on the heap (`_new`/`_free`) or in caller memory (`_init` with `_size()` and
+//!   `_align()`); they hold no pointers, so caller memory may be static storage or a mapping
+//!   shared between processes.
+#![allow(non_camel_case_types, reason = "C naming: pcl_* types as the header spells them")]
 
-/// The library version as `major * 10000 + minor * 100 + patch`, for comparison with the header's
-/// `PCL_VERSION_NUMBER`.
+mod boundary;
+pub mod clock;
+pub mod status;
+pub mod window;
+
+/// Major version of the library the header was generated from.
+pub const PCL_VERSION_MAJOR: u32 = 0;
+/// Minor version of the library the header was generated from.
+pub const PCL_VERSION_MINOR: u32 = 1;
+/// Patch version of the library the header was generated from.
+pub const PCL_VERSION_PATCH: u32 = 0;
+
+/// Parses a decimal version component at compile time.
+const fn parse(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut n = 0u32;
+    while i < b.len() {
+        n = n * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
+
+// The header's literal macros must agree with Cargo's version: a release that forgets to update
+// them fails to compile.
+const _: () = assert!(PCL_VERSION_MAJOR == parse(env!("CARGO_PKG_VERSION_MAJOR")));
+const _: () = assert!(PCL_VERSION_MINOR == parse(env!("CARGO_PKG_VERSION_MINOR")));
+const _: () = assert!(PCL_VERSION_PATCH == parse(env!("CARGO_PKG_VERSION_PATCH")));
+
+/// The library's version as `major * 10000 + minor * 100 + patch`: compare it with
+/// `PCL_VERSION_MAJOR * 10000 + PCL_VERSION_MINOR * 100 + PCL_VERSION_PATCH` from the header to
+/// detect a header/library mismatch.
 ///
 /// Thread-safe; never fails.
 #[unsafe(no_mangle)]
-pub extern "C" fn pcl_version_number() -> u32 {
-    version_number(
-        env!("CARGO_PKG_VERSION_MAJOR"),
-        env!("CARGO_PKG_VERSION_MINOR"),
-        env!("CARGO_PKG_VERSION_PATCH"),
-    )
-}
-
-/// `major * 10000 + minor * 100 + patch` from the three decimal strings Cargo provides.
-fn version_number(major: &str, minor: &str, patch: &str) -> u32 {
-    let p = |s: &str| s.parse::<u32>().unwrap_or(0);
-    p(major) * 10_000 + p(minor) * 100 + p(patch)
+pub extern "C" fn pcl_version() -> u32 {
+    PCL_VERSION_MAJOR * 10_000 + PCL_VERSION_MINOR * 100 + PCL_VERSION_PATCH
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn version_number_matches_cargo() {
-        assert_eq!(super::version_number("1", "2", "3"), 10_203);
-        assert_eq!(super::pcl_version_number(), 100); // 0.1.0
+    fn version_matches_cargo() {
+        let cargo: Vec<u32> =
+            env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(super::pcl_version(), cargo[0] * 10_000 + cargo[1] * 100 + cargo[2]);
     }
 }

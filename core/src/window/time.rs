@@ -162,7 +162,7 @@ impl<const K: usize> TimeWindow<K> {
             if d == 0 {
                 return Err(ConfigError::ZeroDuration { field: "window_duration" });
             }
-            if d % k != 0 {
+            if !d.is_multiple_of(k) {
                 return Err(ConfigError::DurationNotDivisible {
                     field: "window_duration",
                     duration_ns: d,

@@ -1,0 +1,148 @@
+//! The panic boundary, versioned config reading, and placement of objects in caller memory.
+
+use core::alloc::Layout;
+use core::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::status::pcl_status;
+
+/// Runs `f`, turning a panic into [`pcl_status::Panic`] so that no unwind crosses into C.
+///
+/// The core is panic-free by lint; this is the backstop that makes that a guarantee at the ABI.
+pub(crate) fn boundary(f: impl FnOnce() -> pcl_status) -> pcl_status {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(pcl_status::Panic)
+}
+
+/// The largest `size` a config struct may declare: a bound on how many bytes are read from a
+/// caller pointer, whatever its `size` field says.
+pub(crate) const MAX_CONFIG_SIZE: usize = 4096;
+
+/// A `#[repr(C)]` config struct whose first field is `size: size_t`.
+///
+/// # Safety
+///
+/// Implementors must be `#[repr(C)]`, start with a `usize` field holding the struct's size, and be
+/// valid for every bit pattern of their fields (plain integers only).
+pub(crate) unsafe trait Config: Copy {
+    /// The size of the first published version of the struct: a caller's `size` below it is
+    /// [`pcl_status::VersionMismatch`].
+    const MIN_SIZE: usize;
+    /// The defaults, with `size` set to `size_of::<Self>()`.
+    fn defaults() -> Self;
+}
+
+/// Reads a config from C with the extensible-struct rule: `size` says how many bytes the caller's
+/// struct has. Fields past `size` (an older caller) take their defaults; bytes past what this
+/// library knows (a newer caller) must be zero.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or valid for reads of `min(its size field, MAX_CONFIG_SIZE)` bytes and
+/// aligned for `T`.
+pub(crate) unsafe fn read_config<T: Config>(ptr: *const T) -> Result<T, pcl_status> {
+    if ptr.is_null() {
+        return Err(pcl_status::NullArgument);
+    }
+    if !(ptr as usize).is_multiple_of(align_of::<T>()) {
+        return Err(pcl_status::Misaligned);
+    }
+    // SAFETY: non-NULL and aligned (checked above); every config starts with a `usize` (trait
+    // contract), which the caller guarantees is readable.
+    let size = unsafe { ptr.cast::<usize>().read() };
+    if size < T::MIN_SIZE || size > MAX_CONFIG_SIZE {
+        return Err(pcl_status::VersionMismatch);
+    }
+    let known = size_of::<T>();
+    let bytes = ptr.cast::<u8>();
+    if size > known {
+        // SAFETY: the caller guarantees `size` (<= MAX_CONFIG_SIZE) readable bytes at `ptr`.
+        let extra = unsafe { core::slice::from_raw_parts(bytes.add(known), size - known) };
+        if extra.iter().any(|b| *b != 0) {
+            return Err(pcl_status::VersionMismatch);
+        }
+    }
+    let mut cfg = T::defaults();
+    // SAFETY: copies min(size, known) bytes from the caller's struct (readable, see above) into a
+    // local `T` (writable, `known` bytes); the regions cannot overlap; every bit pattern of the
+    // fields is valid (trait contract).
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes, (&raw mut cfg).cast::<u8>(), size.min(known));
+    }
+    Ok(cfg)
+}
+
+/// Moves `value` into caller memory `mem` of `size` bytes after checking NULL, size and alignment.
+///
+/// # Safety
+///
+/// `mem` must be NULL or valid for writes of `size` bytes, and not in use by a live object
+/// (it is overwritten without dropping what was there).
+pub(crate) unsafe fn place<T>(mem: *mut c_void, size: usize, value: T) -> pcl_status {
+    if mem.is_null() {
+        return pcl_status::NullArgument;
+    }
+    if size < size_of::<T>() {
+        return pcl_status::BufferTooSmall;
+    }
+    if !(mem as usize).is_multiple_of(align_of::<T>()) {
+        return pcl_status::Misaligned;
+    }
+    // SAFETY: non-NULL, large enough and aligned (checked above); writable per the contract.
+    unsafe { mem.cast::<T>().write(value) };
+    pcl_status::Ok
+}
+
+/// Moves `value` to a new heap block and stores its address in `*out`; the C `_free` function
+/// releases it with [`free_boxed`]. Reports allocation failure instead of aborting.
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for one pointer write.
+pub(crate) unsafe fn new_boxed<T>(out: *mut *mut T, value: T) -> pcl_status {
+    if out.is_null() {
+        return pcl_status::NullArgument;
+    }
+    let layout = Layout::new::<T>();
+    // SAFETY: every object type here has a non-zero size (they hold atomic words).
+    let mem = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if mem.is_null() {
+        return pcl_status::OutOfMemory;
+    }
+    // SAFETY: `mem` is a fresh allocation for `T`'s layout; `out` is writable (contract, checked
+    // non-NULL above).
+    unsafe {
+        mem.write(value);
+        out.write(mem);
+    }
+    pcl_status::Ok
+}
+
+/// Drops and frees an object made by [`new_boxed`]; NULL is a no-op.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a pointer returned by [`new_boxed`] for the same `T`, not yet freed, and
+/// not used afterwards.
+pub(crate) unsafe fn free_boxed<T>(ptr: *mut T) {
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: `ptr` came from `new_boxed::<T>` (contract): a live `T` in a block of `T`'s layout.
+    unsafe {
+        ptr.drop_in_place();
+        std::alloc::dealloc(ptr.cast::<u8>(), Layout::new::<T>());
+    }
+}
+
+/// Runs `f` on the object behind `ptr`, or returns [`pcl_status::NullArgument`].
+///
+/// # Safety
+///
+/// `ptr` must be NULL or point to a live, initialised `T` (from `_new` or `_init`).
+pub(crate) unsafe fn with<T>(ptr: *const T, f: impl FnOnce(&T) -> pcl_status) -> pcl_status {
+    // SAFETY: NULL is handled by `as_ref`; otherwise the caller guarantees a live `T`.
+    match unsafe { ptr.as_ref() } {
+        Some(obj) => boundary(|| f(obj)),
+        None => pcl_status::NullArgument,
+    }
+}

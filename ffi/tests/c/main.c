@@ -1,0 +1,13 @@
+/* The C test suite of libportcullis: every function, every status, NULL for every pointer. */
+#include "pcl_test.h"
+
+int pcl_test_passed = 0;
+int pcl_test_failed = 0;
+
+int main(void) {
+    test_basics();
+    test_count_window();
+    test_time_window();
+    printf("%d passed, %d failed\n", pcl_test_passed, pcl_test_failed);
+    return pcl_test_failed == 0 ? 0 : 1;
+}
