@@ -111,7 +111,7 @@ fn shared_library_exports_only_pcl_symbols() {
     let so = profile_dir().join("libportcullis_ffi.so");
     let out = run(Command::new("nm").args(["-D", "--defined-only"]).arg(&so));
     let symbols: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
-    assert!(symbols.iter().any(|s| *s == "pcl_version"), "no pcl_ symbols in {out}");
+    assert!(symbols.contains(&"pcl_version"), "no pcl_ symbols in {out}");
     let foreign: Vec<&&str> = symbols.iter().filter(|s| !s.starts_with("pcl_")).collect();
     assert!(foreign.is_empty(), "non-pcl_ symbols exported: {foreign:?}");
 }
