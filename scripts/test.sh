@@ -2,9 +2,11 @@
 # Runs every test of every language in the repository, from a clean checkout, installing what it
 # needs from the package registries. This is the command the README names and CI runs.
 #
-# Steps: formatting, clippy (all targets, all features, warnings denied), the workspace tests
-# (unit, proptest models, zero-allocation proofs, doctests), rustdoc with warnings denied, the loom
-# models, and the benchmarks in test mode (each benchmark runs once, to prove it still works).
+# Steps: formatting, clippy (all targets, all features, warnings denied), rustdoc with warnings
+# denied, the workspace tests (unit, proptest models, zero-allocation proofs, doctests, the
+# generated C header's freshness, the C suite under ASan+UBSan and valgrind), a no-dependency check
+# of the no_std core, the C packaging (pkg-config and CMake consumers), the loom models, and the
+# benchmarks in test mode (each benchmark runs once, to prove it still works).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +32,19 @@ for component in rustfmt clippy; do
     fi
 done
 
+step "system tools (C compiler, valgrind, CMake, Ninja, pkg-config)"
+# Debian package for each tool the C tests need; installed only when missing.
+declare -A debian_package=([cc]=gcc [c++]=g++ [valgrind]=valgrind [cmake]=cmake [ninja]=ninja-build
+    [pkg-config]=pkgconf [nm]=binutils)
+missing=()
+for tool in "${!debian_package[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${debian_package[$tool]}")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
 step "atomics come only from core/src/sync.rs"
 if grep -rnE 'core::sync::atomic|portable_atomic::|loom::' core/src --include='*.rs' | grep -v '^core/src/sync.rs:'; then
     echo "FAIL: only core/src/sync.rs may name an atomic implementation" >&2
@@ -54,6 +69,9 @@ if cargo tree -p portcullis -e normal --no-default-features --prefix none | tail
     echo "FAIL: the core has a normal dependency without features; it must have none" >&2
     exit 1
 fi
+
+step "C packaging: pkg-config and CMake consumers of an installed libportcullis"
+scripts/test-c-packaging.sh
 
 step "loom models (LOOM_MAX_PREEMPTIONS=$LOOM_PREEMPTIONS)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR=target/loom \
