@@ -115,3 +115,29 @@ fn shared_library_exports_only_pcl_symbols() {
     let foreign: Vec<&&str> = symbols.iter().filter(|s| !s.starts_with("pcl_")).collect();
     assert!(foreign.is_empty(), "non-pcl_ symbols exported: {foreign:?}");
 }
+
+/// The common trap of two Rust static libraries in one program (each carries a copy of std): a
+/// plain link must work with no extra flag. (Only `-Wl,--whole-archive` over both would collide;
+/// `docs/c-api.md` says so.)
+#[test]
+fn links_beside_a_second_rust_staticlib() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/second-staticlib/Cargo.toml");
+    let second_target = profile_dir().join("second-staticlib");
+    run(Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&second_target));
+    let exe = profile_dir().join("c-suite").join("two-staticlibs");
+    std::fs::create_dir_all(exe.parent().expect("parent")).expect("create c-suite dir");
+    run(Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(repo().join("include"))
+        .arg(manifest.with_file_name("main.c"))
+        .arg(profile_dir().join("libportcullis_ffi.a"))
+        .arg(second_target.join("debug/libsecond_staticlib.a"))
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&exe));
+    let out = run(&mut Command::new(&exe));
+    assert!(out.contains("two Rust staticlibs linked and ran"), "{out}");
+}
