@@ -8,6 +8,7 @@ int main(void) {
     test_basics();
     test_count_window();
     test_time_window();
+    test_shared_memory();
     printf("%d passed, %d failed\n", pcl_test_passed, pcl_test_failed);
     return pcl_test_failed == 0 ? 0 : 1;
 }

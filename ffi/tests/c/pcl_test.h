@@ -36,5 +36,6 @@ extern int pcl_test_failed;
 void test_basics(void);
 void test_count_window(void);
 void test_time_window(void);
+void test_shared_memory(void);
 
 #endif
