@@ -21,7 +21,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Every test runner's output is also kept here, to print one total at the end.
 mkdir -p target
-log=target/test-all.log
+log="$PWD/target/test-all.log"
 : >"$log"
 run_tests() { "$@" 2>&1 | tee -a "$log"; }
 
@@ -40,6 +40,10 @@ missing=()
 for tool in "${!debian_package[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${debian_package[$tool]}")
 done
+# GoogleTest is a library, not a command: look for its CMake package.
+if ! ls /usr/lib/*/cmake/GTest/GTestConfig.cmake /usr/lib/cmake/GTest/GTestConfig.cmake >/dev/null 2>&1; then
+    missing+=(libgtest-dev)
+fi
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     apt-get update -qq && apt-get install -y -qq "${missing[@]}"
@@ -73,6 +77,12 @@ fi
 step "C packaging: pkg-config and CMake consumers of an installed libportcullis"
 scripts/test-c-packaging.sh
 
+step "C++ wrapper: GoogleTest through CMake (-Wall -Wextra -Wpedantic -Werror)"
+cargo build -p portcullis-ffi
+cmake -S bindings/cpp -B target/cpp -G Ninja -DPORTCULLIS_LIB_DIR="$PWD/target/debug" >/dev/null
+cmake --build target/cpp
+(cd target/cpp && run_tests ctest --output-on-failure)
+
 step "loom models (LOOM_MAX_PREEMPTIONS=$LOOM_PREEMPTIONS)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR=target/loom \
     run_tests cargo test -p portcullis --release --test 'loom_*'
@@ -80,7 +90,12 @@ RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR
 step "benchmarks in test mode (each runs once)"
 run_tests cargo test -p portcullis-benches --benches
 
+# cargo: "test result: ok. N passed; M failed"; ctest: "100% tests passed, M tests failed out of N".
 passed=$(grep -oE '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
+ctest_total=$(grep -oE 'tests failed out of [0-9]+' "$log" | awk '{s += $5} END {print s + 0}')
+ctest_failed=$(grep -oE '[0-9]+ tests failed out of' "$log" | awk '{s += $1} END {print s + 0}')
+passed=$((passed + ctest_total - ctest_failed))
+failed=$((failed + ctest_failed))
 step "all steps passed"
 echo "tests: $passed passed, $failed failed"

@@ -1,0 +1,305 @@
+// portcullis.hpp: header-only C++17 wrapper over the portcullis C API (portcullis.h).
+//
+// - namespace portcullis; move-only RAII handles owning heap objects, and views over objects
+//   placed in caller or shared memory;
+// - decisions and errors are values ([[nodiscard]] Status and Result<T>), never exceptions: the
+//   header works with -fno-exceptions;
+// - std::chrono: steady_clock time points (steady_clock is CLOCK_MONOTONIC, the clock of
+//   pcl_now_ns, on Linux with libstdc++ and libc++) and nanosecond durations, with explicit-now
+//   overloads taking a steady_clock::time_point.
+#ifndef PORTCULLIS_HPP
+#define PORTCULLIS_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "portcullis.h"
+
+namespace portcullis {
+
+/// The result of a call: the C `pcl_status` as a scoped enum.
+enum class Status : uint32_t {
+    Ok = PCL_STATUS_OK,
+    RejectedOpen = PCL_STATUS_REJECTED_OPEN,
+    RejectedHalfOpenFull = PCL_STATUS_REJECTED_HALF_OPEN_FULL,
+    RejectedForcedOpen = PCL_STATUS_REJECTED_FORCED_OPEN,
+    RateLimited = PCL_STATUS_RATE_LIMITED,
+    NoPermits = PCL_STATUS_NO_PERMITS,
+    Expired = PCL_STATUS_EXPIRED,
+    NotCounted = PCL_STATUS_NOT_COUNTED,
+    NullArgument = PCL_STATUS_NULL_ARGUMENT,
+    BufferTooSmall = PCL_STATUS_BUFFER_TOO_SMALL,
+    Misaligned = PCL_STATUS_MISALIGNED,
+    VersionMismatch = PCL_STATUS_VERSION_MISMATCH,
+    InvalidArgument = PCL_STATUS_INVALID_ARGUMENT,
+    OutOfMemory = PCL_STATUS_OUT_OF_MEMORY,
+    InvalidWindowSize = PCL_STATUS_INVALID_WINDOW_SIZE,
+    InvalidWindowDuration = PCL_STATUS_INVALID_WINDOW_DURATION,
+    InvalidWindowBuckets = PCL_STATUS_INVALID_WINDOW_BUCKETS,
+    Panic = PCL_STATUS_PANIC,
+};
+
+/// A static description of `s` (never null).
+[[nodiscard]] inline const char *to_string(Status s) noexcept {
+    return pcl_status_str(static_cast<uint32_t>(s));
+}
+
+/// Whether `s` is a caller or internal error (not success, not a normal refusal).
+[[nodiscard]] inline bool is_error(Status s) noexcept {
+    return pcl_status_is_error(static_cast<uint32_t>(s));
+}
+
+namespace detail {
+[[nodiscard]] constexpr Status from_c(pcl_status s) noexcept { return static_cast<Status>(s); }
+}  // namespace detail
+
+/// A value or the status that prevented it. No exceptions: check ok() before value().
+template <class T>
+class [[nodiscard]] Result {
+public:
+    Result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT: implicit by design
+        : status_(Status::Ok), value_(std::move(value)), has_value_(true) {}
+    Result(Status status) noexcept : status_(status) {}  // NOLINT: implicit by design
+    Result(Result &&other) noexcept(std::is_nothrow_move_constructible_v<T>)
+        : status_(other.status_), has_value_(other.has_value_) {
+        if (has_value_) new (&value_) T(std::move(other.value_));
+    }
+    Result(const Result &) = delete;
+    Result &operator=(const Result &) = delete;
+    Result &operator=(Result &&) = delete;
+    ~Result() {
+        if (has_value_) value_.~T();
+    }
+
+    [[nodiscard]] bool ok() const noexcept { return has_value_; }
+    explicit operator bool() const noexcept { return has_value_; }
+    [[nodiscard]] Status status() const noexcept { return status_; }
+    /// The value; only valid when ok().
+    [[nodiscard]] T &value() & noexcept { return value_; }
+    [[nodiscard]] const T &value() const & noexcept { return value_; }
+    [[nodiscard]] T &&value() && noexcept { return std::move(value_); }
+
+private:
+    Status status_;
+    union {
+        T value_;
+    };
+    bool has_value_ = false;
+};
+
+/// Monotonic time as the C API sees it.
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+/// Nanoseconds since the clock's origin, as `now_ns` arguments expect (0 before the origin).
+[[nodiscard]] inline uint64_t to_ns(TimePoint t) noexcept {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    return ns < 0 ? 0u : static_cast<uint64_t>(ns);
+}
+
+/// A duration in whole nanoseconds, saturating at 0 for negative durations.
+template <class Rep, class Period>
+[[nodiscard]] inline uint64_t to_ns(std::chrono::duration<Rep, Period> d) noexcept {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    return ns < 0 ? 0u : static_cast<uint64_t>(ns);
+}
+
+/// pcl_now_ns() as a steady_clock time point.
+[[nodiscard]] inline TimePoint now() noexcept {
+    return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(pcl_now_ns())));
+}
+
+/// The outcome of one call.
+enum class Outcome : uint32_t {
+    Success = PCL_OUTCOME_SUCCESS,
+    Failure = PCL_OUTCOME_FAILURE,
+    SlowSuccess = PCL_OUTCOME_SLOW_SUCCESS,
+    SlowFailure = PCL_OUTCOME_SLOW_FAILURE,
+};
+
+/// What a window holds.
+using WindowCounts = pcl_window_counts;
+
+// ---------------------------------------------------------------------------------------------
+// Sliding windows
+
+namespace detail {
+template <class Derived>
+class CountWindowOps {
+public:
+    /// Records one outcome.
+    [[nodiscard]] Status record(Outcome o) const noexcept {
+        return from_c(pcl_count_window_record(self(), static_cast<uint32_t>(o)));
+    }
+    /// What the window holds now.
+    [[nodiscard]] Result<WindowCounts> counts() const noexcept {
+        WindowCounts c{};
+        const Status s = from_c(pcl_count_window_counts(self(), &c));
+        if (s != Status::Ok) return s;
+        return c;
+    }
+    /// Empties the window.
+    [[nodiscard]] Status reset() const noexcept { return from_c(pcl_count_window_reset(self())); }
+
+private:
+    const pcl_count_window *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+
+template <class Derived>
+class TimeWindowOps {
+public:
+    /// Records one outcome at `t`.
+    [[nodiscard]] Status record(Outcome o, TimePoint t) const noexcept {
+        return from_c(pcl_time_window_record(self(), static_cast<uint32_t>(o), to_ns(t)));
+    }
+    /// Records one outcome now.
+    [[nodiscard]] Status record(Outcome o) const noexcept {
+        return from_c(pcl_time_window_record_now(self(), static_cast<uint32_t>(o)));
+    }
+    /// What the window holds at `t`.
+    [[nodiscard]] Result<WindowCounts> counts(TimePoint t) const noexcept {
+        WindowCounts c{};
+        const Status s = from_c(pcl_time_window_counts(self(), to_ns(t), &c));
+        if (s != Status::Ok) return s;
+        return c;
+    }
+    /// What the window holds now.
+    [[nodiscard]] Result<WindowCounts> counts() const noexcept {
+        WindowCounts c{};
+        const Status s = from_c(pcl_time_window_counts_now(self(), &c));
+        if (s != Status::Ok) return s;
+        return c;
+    }
+    /// Empties the window.
+    [[nodiscard]] Status reset() const noexcept { return from_c(pcl_time_window_reset(self())); }
+
+private:
+    const pcl_time_window *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+}  // namespace detail
+
+/// Configuration of a count window.
+struct CountWindowConfig {
+    uint32_t window_size = 100;
+
+    [[nodiscard]] pcl_count_window_config to_c() const noexcept {
+        pcl_count_window_config c = pcl_count_window_config_default();
+        c.window_size = window_size;
+        return c;
+    }
+};
+
+/// Configuration of a time window.
+struct TimeWindowConfig {
+    std::chrono::nanoseconds duration = std::chrono::seconds(10);
+    uint32_t buckets = 10;
+
+    [[nodiscard]] pcl_time_window_config to_c() const noexcept {
+        pcl_time_window_config c = pcl_time_window_config_default();
+        c.window_duration_ns = to_ns(duration);
+        c.window_buckets = buckets;
+        return c;
+    }
+};
+
+/// A view of a count window placed in caller memory (static, arena or shared); not owning.
+class CountWindowView : public detail::CountWindowOps<CountWindowView> {
+public:
+    static constexpr std::size_t size = PCL_COUNT_WINDOW_SIZE;
+    static constexpr std::size_t alignment = PCL_COUNT_WINDOW_ALIGN;
+
+    /// Initialises a window in `mem` (at least `size` bytes, aligned to `alignment`).
+    [[nodiscard]] static Result<CountWindowView> init(void *mem, std::size_t bytes,
+                                                      const CountWindowConfig &config = {}) noexcept {
+        const pcl_count_window_config c = config.to_c();
+        const Status s = detail::from_c(pcl_count_window_init(mem, bytes, &c));
+        if (s != Status::Ok) return s;
+        return CountWindowView(static_cast<const pcl_count_window *>(mem));
+    }
+    /// A view of a window another process or component already initialised in `mem`.
+    [[nodiscard]] static CountWindowView attach(const void *mem) noexcept {
+        return CountWindowView(static_cast<const pcl_count_window *>(mem));
+    }
+    [[nodiscard]] const pcl_count_window *capi() const noexcept { return ptr_; }
+
+private:
+    explicit CountWindowView(const pcl_count_window *p) noexcept : ptr_(p) {}
+    const pcl_count_window *ptr_;
+};
+
+/// A count window on the heap, owned (move-only).
+class CountWindow : public detail::CountWindowOps<CountWindow> {
+public:
+    [[nodiscard]] static Result<CountWindow> create(const CountWindowConfig &config = {}) noexcept {
+        const pcl_count_window_config c = config.to_c();
+        pcl_count_window *p = nullptr;
+        const Status s = detail::from_c(pcl_count_window_new(&c, &p));
+        if (s != Status::Ok) return s;
+        return CountWindow(p);
+    }
+    [[nodiscard]] const pcl_count_window *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_count_window *p) const noexcept { pcl_count_window_free(p); }
+    };
+    explicit CountWindow(pcl_count_window *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_count_window, Deleter> ptr_;
+};
+
+/// A view of a time window placed in caller memory; not owning.
+class TimeWindowView : public detail::TimeWindowOps<TimeWindowView> {
+public:
+    static constexpr std::size_t size = PCL_TIME_WINDOW_SIZE;
+    static constexpr std::size_t alignment = PCL_TIME_WINDOW_ALIGN;
+
+    [[nodiscard]] static Result<TimeWindowView> init(void *mem, std::size_t bytes,
+                                                     const TimeWindowConfig &config = {}) noexcept {
+        const pcl_time_window_config c = config.to_c();
+        const Status s = detail::from_c(pcl_time_window_init(mem, bytes, &c));
+        if (s != Status::Ok) return s;
+        return TimeWindowView(static_cast<const pcl_time_window *>(mem));
+    }
+    [[nodiscard]] static TimeWindowView attach(const void *mem) noexcept {
+        return TimeWindowView(static_cast<const pcl_time_window *>(mem));
+    }
+    [[nodiscard]] const pcl_time_window *capi() const noexcept { return ptr_; }
+
+private:
+    explicit TimeWindowView(const pcl_time_window *p) noexcept : ptr_(p) {}
+    const pcl_time_window *ptr_;
+};
+
+/// A time window on the heap, owned (move-only).
+class TimeWindow : public detail::TimeWindowOps<TimeWindow> {
+public:
+    [[nodiscard]] static Result<TimeWindow> create(const TimeWindowConfig &config = {}) noexcept {
+        const pcl_time_window_config c = config.to_c();
+        pcl_time_window *p = nullptr;
+        const Status s = detail::from_c(pcl_time_window_new(&c, &p));
+        if (s != Status::Ok) return s;
+        return TimeWindow(p);
+    }
+    [[nodiscard]] const pcl_time_window *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_time_window *p) const noexcept { pcl_time_window_free(p); }
+    };
+    explicit TimeWindow(pcl_time_window *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_time_window, Deleter> ptr_;
+};
+
+/// pcl_version() against the header's macros: false means the library and header differ.
+[[nodiscard]] inline bool version_matches() noexcept {
+    return pcl_version() == PCL_VERSION_MAJOR * 10000u + PCL_VERSION_MINOR * 100u + PCL_VERSION_PATCH;
+}
+
+}  // namespace portcullis
+
+#endif  // PORTCULLIS_HPP

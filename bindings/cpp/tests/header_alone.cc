@@ -1,0 +1,2 @@
+// The wrapper header on its own, first include, built with -fno-exceptions.
+#include "portcullis.hpp"
