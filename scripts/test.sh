@@ -35,7 +35,7 @@ done
 step "system tools (C compiler, valgrind, CMake, Ninja, pkg-config)"
 # Debian package for each tool the C tests need; installed only when missing.
 declare -A debian_package=([cc]=gcc [c++]=g++ [valgrind]=valgrind [cmake]=cmake [ninja]=ninja-build
-    [pkg-config]=pkgconf [nm]=binutils)
+    [pkg-config]=pkgconf [nm]=binutils [go]=golang-go)
 missing=()
 for tool in "${!debian_package[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${debian_package[$tool]}")
@@ -83,6 +83,16 @@ cmake -S bindings/cpp -B target/cpp -G Ninja -DPORTCULLIS_LIB_DIR="$PWD/target/d
 cmake --build target/cpp
 (cd target/cpp && run_tests ctest --output-on-failure)
 
+step "Go binding: gofmt, go vet, go test -race (cgo over the static library)"
+scripts/build-go-lib.sh --debug
+(
+    cd bindings/go
+    unformatted=$(gofmt -l .)
+    if [[ -n "$unformatted" ]]; then echo "FAIL: gofmt needed: $unformatted" >&2; exit 1; fi
+    CGO_ENABLED=1 go vet ./...
+    CGO_ENABLED=1 run_tests go test -race -count=1 -v ./...
+)
+
 step "loom models (LOOM_MAX_PREEMPTIONS=$LOOM_PREEMPTIONS)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR=target/loom \
     run_tests cargo test -p portcullis --release --test 'loom_*'
@@ -95,7 +105,9 @@ passed=$(grep -oE '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4}
 failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
 ctest_total=$(grep -oE 'tests failed out of [0-9]+' "$log" | awk '{s += $5} END {print s + 0}')
 ctest_failed=$(grep -oE '[0-9]+ tests failed out of' "$log" | awk '{s += $1} END {print s + 0}')
-passed=$((passed + ctest_total - ctest_failed))
-failed=$((failed + ctest_failed))
+go_passed=$(grep -cE '^--- PASS: ' "$log" || true)
+go_failed=$(grep -cE '^--- FAIL: ' "$log" || true)
+passed=$((passed + ctest_total - ctest_failed + go_passed))
+failed=$((failed + ctest_failed + go_failed))
 step "all steps passed"
 echo "tests: $passed passed, $failed failed"
