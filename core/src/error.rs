@@ -39,6 +39,41 @@ pub enum ConfigError {
         /// The count it must divide by.
         divisor: u64,
     },
+
+    // --- hedge, deadline and health policies (`hedge.rs`, `health.rs`) ---
+    /// A number is outside the range its field allows (both ends inclusive).
+    ValueOutOfRange {
+        /// The config field.
+        field: &'static str,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+        /// The value given.
+        value: u64,
+    },
+    /// A field must be at least as large as another field (for example `max_delay` and
+    /// `min_delay`, or `high_ppm` and `low_ppm`).
+    FieldsOutOfOrder {
+        /// The config field that is too small.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The field it must not be below.
+        lower_field: &'static str,
+        /// That field's value: the bound.
+        lower: u64,
+    },
+    /// A recovery threshold is not larger than the failure threshold it undoes, so the health
+    /// state would flap without hysteresis.
+    HysteresisImpossible {
+        /// The config field of the recovery threshold.
+        field: &'static str,
+        /// Its value (consecutive successes).
+        value: u32,
+        /// The failure threshold it must exceed (consecutive failures).
+        degrade_after: u32,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -51,6 +86,19 @@ impl fmt::Display for ConfigError {
             ConfigError::DurationNotDivisible { field, duration_ns, divisor } => write!(
                 f,
                 "{field} must be a multiple of {divisor} ns (the bucket count), got {duration_ns} ns"
+            ),
+
+            // --- hedge, deadline and health policies (`hedge.rs`, `health.rs`) ---
+            ConfigError::ValueOutOfRange { field, min, max, value } => {
+                write!(f, "{field} must be in {min}..={max}, got {value}")
+            }
+            ConfigError::FieldsOutOfOrder { field, value, lower_field, lower } => {
+                write!(f, "{field} must be at least {lower_field} ({lower}), got {value}")
+            }
+            ConfigError::HysteresisImpossible { field, value, degrade_after } => write!(
+                f,
+                "{field} must be greater than the {degrade_after} consecutive failures it undoes \
+                 (hysteresis), got {value}"
             ),
         }
     }
