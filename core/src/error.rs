@@ -51,6 +51,30 @@ pub enum ConfigError {
         /// The value given.
         got: u64,
     },
+
+    // --- hedge, deadline and health policies (`hedge.rs`, `health.rs`) ---
+    /// A field must be at least as large as another field (for example `max_delay` and
+    /// `min_delay`, or `high_ppm` and `low_ppm`).
+    FieldsOutOfOrder {
+        /// The config field that is too small.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The field it must not be below.
+        lower_field: &'static str,
+        /// That field's value: the bound.
+        lower: u64,
+    },
+    /// A recovery threshold is not larger than the failure threshold it undoes, so the health
+    /// state would flap without hysteresis.
+    HysteresisImpossible {
+        /// The config field of the recovery threshold.
+        field: &'static str,
+        /// Its value (consecutive successes).
+        value: u32,
+        /// The failure threshold it must exceed (consecutive failures).
+        degrade_after: u32,
+    },
 }
 
 impl ConfigError {
@@ -67,7 +91,9 @@ impl ConfigError {
             ConfigError::ZeroDuration { field }
             | ConfigError::DurationOverflow { field }
             | ConfigError::DurationNotDivisible { field, .. }
-            | ConfigError::OutOfRange { field, .. } => field,
+            | ConfigError::OutOfRange { field, .. }
+            | ConfigError::FieldsOutOfOrder { field, .. }
+            | ConfigError::HysteresisImpossible { field, .. } => field,
         }
     }
 }
@@ -86,6 +112,16 @@ impl fmt::Display for ConfigError {
             ConfigError::OutOfRange { field, min, max, got } => {
                 write!(f, "{field} must be in {min}..={max}, got {got}")
             }
+
+            // --- hedge, deadline and health policies (`hedge.rs`, `health.rs`) ---
+            ConfigError::FieldsOutOfOrder { field, value, lower_field, lower } => {
+                write!(f, "{field} must be at least {lower_field} ({lower}), got {value}")
+            }
+            ConfigError::HysteresisImpossible { field, value, degrade_after } => write!(
+                f,
+                "{field} must be greater than the {degrade_after} consecutive failures it undoes \
+                 (hysteresis), got {value}"
+            ),
         }
     }
 }

@@ -10,6 +10,14 @@
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
+//! - [`histogram`]: fixed-size lock-free latency histograms with log-linear buckets and a
+//!   documented relative error, cumulative or rolling over the last one to two periods.
+//! - [`hedge`]: when to send a hedged request: a delay from live percentiles, a maximum number of
+//!   hedges per call and a lock-free budget of extra requests.
+//! - [`deadline`]: absolute deadlines, remaining budgets, child deadlines with a reserve, splits
+//!   over hops, retry clamping, and the `grpc-timeout` and milliseconds header codecs.
+//! - [`health`]: a health state machine with hysteresis and per-state check intervals, and an
+//!   aggregate of liveness, readiness, startup and dependency checks.
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
 //!   `MonotonicClock` with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
@@ -27,7 +35,7 @@
 //!
 //! Every concurrent primitive has a sequential reference model checked by proptest
 //! (`core/tests/prop_*.rs`) and loom models of its interleavings (`core/tests/loom_*.rs`, run with
-//! `RUSTFLAGS="--cfg loom"`); `core/tests/no_alloc.rs` proves that no path allocates.
+//! `RUSTFLAGS="--cfg loom"`); `core/tests/no_alloc*.rs` prove that no path allocates.
 #![no_std]
 #![cfg_attr(
     not(test),
@@ -40,7 +48,11 @@
 extern crate std;
 
 pub mod clock;
+pub mod deadline;
 mod error;
+pub mod health;
+pub mod hedge;
+pub mod histogram;
 pub mod rng;
 mod sync;
 pub mod window;
