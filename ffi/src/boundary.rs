@@ -146,3 +146,69 @@ pub(crate) unsafe fn with<T>(ptr: *const T, f: impl FnOnce(&T) -> pcl_status) ->
         None => pcl_status::NullArgument,
     }
 }
+
+/// The body of every `pcl_X_init`: reads the config, builds the object, places it in `mem`.
+///
+/// # Safety
+///
+/// As [`read_config`] for `config` and as [`place`] for `mem`/`size`.
+pub(crate) unsafe fn init_object<C: Config, T>(
+    mem: *mut c_void,
+    size: usize,
+    config: *const C,
+    build: impl FnOnce(&C) -> Result<T, pcl_status>,
+) -> pcl_status {
+    boundary(|| {
+        // SAFETY: forwarded caller guarantees.
+        let cfg = match unsafe { read_config(config) } {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        match build(&cfg) {
+            // SAFETY: forwarded caller guarantees on `mem`/`size`.
+            Ok(obj) => unsafe { place(mem, size, obj) },
+            Err(s) => s,
+        }
+    })
+}
+
+/// The body of every `pcl_X_new`: reads the config, builds the object on the heap.
+///
+/// # Safety
+///
+/// As [`read_config`] for `config`; `out` must be NULL or valid for one pointer write.
+pub(crate) unsafe fn new_object<C: Config, T>(
+    config: *const C,
+    out: *mut *mut T,
+    build: impl FnOnce(&C) -> Result<T, pcl_status>,
+) -> pcl_status {
+    boundary(|| {
+        if out.is_null() {
+            return pcl_status::NullArgument;
+        }
+        // SAFETY: forwarded caller guarantees.
+        let cfg = match unsafe { read_config(config) } {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        match build(&cfg) {
+            // SAFETY: `out` is non-NULL and writable (contract).
+            Ok(obj) => unsafe { new_boxed(out, obj) },
+            Err(s) => s,
+        }
+    })
+}
+
+/// Writes `value` through `out`, or reports NULL.
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for one write of `T`.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> pcl_status {
+    if out.is_null() {
+        return pcl_status::NullArgument;
+    }
+    // SAFETY: non-NULL; the caller guarantees one valid write.
+    unsafe { out.write(value) };
+    pcl_status::Ok
+}

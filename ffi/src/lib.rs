@@ -18,6 +18,8 @@
 
 mod boundary;
 pub mod clock;
+pub mod deadline;
+pub mod health;
 pub mod status;
 pub mod window;
 

@@ -5,7 +5,8 @@ use core::ffi::c_char;
 /// The result of a C call: success, a normal refusal, a caller error, or an internal error.
 ///
 /// Numbers are fixed forever and never reused: `0` is success; `1..=99` are normal refusals
-/// (answers, not errors); `100..=199` are caller errors; `200..` are internal errors. A status
+/// (answers, not errors); `100..=199` are caller errors; `200..=299` are internal errors;
+/// `1000..=1999` name the invalid field of a config (one status per field, grouped by object). A status
 /// received from C is read as a plain `uint32_t` (`pcl_status_str`, `pcl_status_is_error`), so an
 /// unknown number is never undefined behaviour.
 #[repr(C)]
@@ -25,7 +26,7 @@ pub enum pcl_status {
     RateLimited = 4,
     /// Refused: the bulkhead has no free permit.
     NoPermits = 5,
-    /// Refused: the deadline has passed.
+    /// Refused: the deadline has passed (or leaves no time for what was asked).
     Expired = 6,
     /// Not counted: the outcome was older than the window (a clock that went backwards, or a
     /// record that arrived after its bucket expired).
@@ -46,22 +47,45 @@ pub enum pcl_status {
     InvalidArgument = 104,
     /// The heap allocation of a `_new` function failed.
     OutOfMemory = 105,
-
-    /// Invalid config: `window_size` is 0 or above the object's capacity.
-    InvalidWindowSize = 150,
-    /// Invalid config: `window_duration_ns` is 0, or not a multiple of `window_buckets`.
-    InvalidWindowDuration = 151,
-    /// Invalid config: `window_buckets` is 0 or above the object's capacity.
-    InvalidWindowBuckets = 152,
+    /// A timeout header value is empty.
+    HeaderEmpty = 110,
+    /// A `grpc-timeout` value has a unit but no digits.
+    HeaderMissingValue = 111,
+    /// A `grpc-timeout` value has no unit.
+    HeaderMissingUnit = 112,
+    /// A `grpc-timeout` value has more than 8 digits.
+    HeaderTooManyDigits = 113,
+    /// A `grpc-timeout` unit is not one of `H M S m u n`.
+    HeaderBadUnit = 114,
+    /// A timeout header value has a byte that should be an ASCII digit and is not.
+    HeaderNotADigit = 115,
+    /// A timeout header value does not fit in 64 bits of nanoseconds.
+    HeaderOverflow = 116,
 
     /// Internal error: a Rust panic was caught at the boundary (a bug in the library; the object
     /// is still consistent, as its state lives in atomic words a panic cannot half-write).
     Panic = 200,
+
+    /// Invalid config: `window_size` is 0 or above the object's capacity.
+    InvalidWindowSize = 1000,
+    /// Invalid config: `window_duration_ns` is 0, or not a multiple of `window_buckets`.
+    InvalidWindowDuration = 1001,
+    /// Invalid config: `window_buckets` is 0 or above the object's capacity.
+    InvalidWindowBuckets = 1002,
+    /// Invalid config: a `degrade_after` threshold is 0 or too large.
+    InvalidHealthDegradeAfter = 1170,
+    /// Invalid config: a `recover_after` threshold is 0, too large, or not larger than the
+    /// `degrade_after` threshold it undoes (no hysteresis).
+    InvalidHealthRecoverAfter = 1171,
+    /// Invalid config: a `check_interval_ns` is 0.
+    InvalidHealthCheckInterval = 1172,
+    /// Invalid config: `initial_state` is not a `PCL_HEALTH_*` value.
+    InvalidHealthInitialState = 1173,
 }
 
 impl pcl_status {
     /// Every status, in numeric order (for tests and `pcl_status_str`).
-    pub const ALL: [pcl_status; 18] = [
+    pub const ALL: [pcl_status; 29] = [
         pcl_status::Ok,
         pcl_status::RejectedOpen,
         pcl_status::RejectedHalfOpenFull,
@@ -76,10 +100,21 @@ impl pcl_status {
         pcl_status::VersionMismatch,
         pcl_status::InvalidArgument,
         pcl_status::OutOfMemory,
+        pcl_status::HeaderEmpty,
+        pcl_status::HeaderMissingValue,
+        pcl_status::HeaderMissingUnit,
+        pcl_status::HeaderTooManyDigits,
+        pcl_status::HeaderBadUnit,
+        pcl_status::HeaderNotADigit,
+        pcl_status::HeaderOverflow,
+        pcl_status::Panic,
         pcl_status::InvalidWindowSize,
         pcl_status::InvalidWindowDuration,
         pcl_status::InvalidWindowBuckets,
-        pcl_status::Panic,
+        pcl_status::InvalidHealthDegradeAfter,
+        pcl_status::InvalidHealthRecoverAfter,
+        pcl_status::InvalidHealthCheckInterval,
+        pcl_status::InvalidHealthInitialState,
     ];
 
     /// The status with number `n`, if there is one.
@@ -110,6 +145,17 @@ impl pcl_status {
             pcl_status::InvalidWindowDuration => c"invalid config: window_duration_ns",
             pcl_status::InvalidWindowBuckets => c"invalid config: window_buckets",
             pcl_status::Panic => c"internal error: panic caught at the C boundary",
+            pcl_status::HeaderEmpty => c"invalid header: empty",
+            pcl_status::HeaderMissingValue => c"invalid header: no digits",
+            pcl_status::HeaderMissingUnit => c"invalid header: no unit",
+            pcl_status::HeaderTooManyDigits => c"invalid header: more than 8 digits",
+            pcl_status::HeaderBadUnit => c"invalid header: unit not one of H M S m u n",
+            pcl_status::HeaderNotADigit => c"invalid header: not an ASCII digit",
+            pcl_status::HeaderOverflow => c"invalid header: timeout too large",
+            pcl_status::InvalidHealthDegradeAfter => c"invalid config: degrade_after",
+            pcl_status::InvalidHealthRecoverAfter => c"invalid config: recover_after",
+            pcl_status::InvalidHealthCheckInterval => c"invalid config: check_interval_ns",
+            pcl_status::InvalidHealthInitialState => c"invalid config: initial_state",
         }
     }
 }
@@ -144,6 +190,8 @@ mod tests {
             assert_eq!(pcl_status::from_u32(s as u32), Some(s));
             let is_error = pcl_status_is_error(s as u32);
             assert_eq!(is_error, s as u32 >= 100, "{s:?}");
+            let n = s as u32;
+            assert!(n < 300 || (1000..2000).contains(&n), "{s:?} outside the documented ranges");
             assert!(!s.message().to_bytes().is_empty());
         }
         assert_eq!(pcl_status::from_u32(99), None);

@@ -10,7 +10,7 @@ use core::ffi::c_void;
 use portcullis::window::{CountWindow, Outcome, TimeWindow, WindowCounts};
 use portcullis::{ConfigError, Nanos};
 
-use crate::boundary::{Config, boundary, free_boxed, new_boxed, place, read_config, with};
+use crate::boundary::{Config, free_boxed, init_object, new_object, with, write_out};
 use crate::clock::pcl_now_ns;
 use crate::status::pcl_status;
 
@@ -131,22 +131,6 @@ fn outcome(n: u32) -> Option<Outcome> {
     }
 }
 
-/// Writes `counts` to `out`, or reports NULL.
-///
-/// # Safety
-///
-/// `out` must be NULL or valid for one write.
-unsafe fn write_counts(out: *mut pcl_window_counts, counts: WindowCounts) -> pcl_status {
-    // SAFETY: NULL is handled by `as_mut`; otherwise the caller guarantees one valid write.
-    match unsafe { out.as_mut() } {
-        Some(o) => {
-            *o = counts.into();
-            pcl_status::Ok
-        }
-        None => pcl_status::NullArgument,
-    }
-}
-
 fn build_count(cfg: &pcl_count_window_config) -> Result<pcl_count_window, pcl_status> {
     let size = usize::try_from(cfg.window_size).unwrap_or(usize::MAX);
     CountWindow::with_size(size).map(pcl_count_window).map_err(config_status)
@@ -200,18 +184,8 @@ pub unsafe extern "C" fn pcl_count_window_init(
     size: usize,
     config: *const pcl_count_window_config,
 ) -> pcl_status {
-    boundary(|| {
-        // SAFETY: forwarded caller guarantees.
-        let cfg = match unsafe { read_config(config) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
-        match build_count(&cfg) {
-            // SAFETY: forwarded caller guarantees on `mem`/`size`.
-            Ok(w) => unsafe { place(mem, size, w) },
-            Err(s) => s,
-        }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe { init_object(mem, size, config, build_count) }
 }
 
 /// Creates a count window on the heap; `*window_out` receives it (only on `PCL_STATUS_OK`).
@@ -226,21 +200,8 @@ pub unsafe extern "C" fn pcl_count_window_new(
     config: *const pcl_count_window_config,
     window_out: *mut *mut pcl_count_window,
 ) -> pcl_status {
-    boundary(|| {
-        if window_out.is_null() {
-            return pcl_status::NullArgument;
-        }
-        // SAFETY: forwarded caller guarantees.
-        let cfg = match unsafe { read_config(config) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
-        match build_count(&cfg) {
-            // SAFETY: `window_out` is non-NULL and writable (contract).
-            Ok(w) => unsafe { new_boxed(window_out, w) },
-            Err(s) => s,
-        }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe { new_object(config, window_out, build_count) }
 }
 
 /// Frees a window made by `pcl_count_window_new`. NULL is a no-op.
@@ -291,7 +252,7 @@ pub unsafe extern "C" fn pcl_count_window_counts(
     counts_out: *mut pcl_window_counts,
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
-    unsafe { with(window, |w| write_counts(counts_out, w.0.counts())) }
+    unsafe { with(window, |w| write_out(counts_out, w.0.counts().into())) }
 }
 
 /// Empties the window.
@@ -347,18 +308,8 @@ pub unsafe extern "C" fn pcl_time_window_init(
     size: usize,
     config: *const pcl_time_window_config,
 ) -> pcl_status {
-    boundary(|| {
-        // SAFETY: forwarded caller guarantees.
-        let cfg = match unsafe { read_config(config) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
-        match build_time(&cfg) {
-            // SAFETY: forwarded caller guarantees on `mem`/`size`.
-            Ok(w) => unsafe { place(mem, size, w) },
-            Err(s) => s,
-        }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe { init_object(mem, size, config, build_time) }
 }
 
 /// Creates a time window on the heap; free it with `pcl_time_window_free`.
@@ -372,21 +323,8 @@ pub unsafe extern "C" fn pcl_time_window_new(
     config: *const pcl_time_window_config,
     window_out: *mut *mut pcl_time_window,
 ) -> pcl_status {
-    boundary(|| {
-        if window_out.is_null() {
-            return pcl_status::NullArgument;
-        }
-        // SAFETY: forwarded caller guarantees.
-        let cfg = match unsafe { read_config(config) } {
-            Ok(c) => c,
-            Err(s) => return s,
-        };
-        match build_time(&cfg) {
-            // SAFETY: `window_out` is non-NULL and writable (contract).
-            Ok(w) => unsafe { new_boxed(window_out, w) },
-            Err(s) => s,
-        }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe { new_object(config, window_out, build_time) }
 }
 
 /// Frees a window made by `pcl_time_window_new`. NULL is a no-op.
@@ -453,7 +391,7 @@ pub unsafe extern "C" fn pcl_time_window_counts(
     counts_out: *mut pcl_window_counts,
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
-    unsafe { with(window, |w| write_counts(counts_out, w.0.counts(Nanos::new(now_ns)))) }
+    unsafe { with(window, |w| write_out(counts_out, w.0.counts(Nanos::new(now_ns)).into())) }
 }
 
 /// `pcl_time_window_counts` at `pcl_now_ns()`.
