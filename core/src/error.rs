@@ -39,6 +39,40 @@ pub enum ConfigError {
         /// The count it must divide by.
         divisor: u64,
     },
+
+    // --- bulkhead and adaptive limits (`bulkhead.rs`, `adaptive.rs`) ---
+    /// A bulkhead limit above the largest the state word holds.
+    BulkheadLimitTooLarge {
+        /// The config field.
+        field: &'static str,
+        /// The largest value accepted.
+        max: u32,
+        /// The value given.
+        value: u32,
+    },
+    /// An adaptive-limit setting outside its accepted range `min..=max`.
+    AdaptiveOutOfRange {
+        /// The config field.
+        field: &'static str,
+        /// The smallest value accepted.
+        min: u64,
+        /// The largest value accepted.
+        max: u64,
+        /// The value given.
+        value: u64,
+    },
+    /// An adaptive limit whose floor is above its ceiling, or whose initial limit is outside
+    /// `floor..=ceiling`.
+    AdaptiveLimitOrder {
+        /// The config field that is out of order (`floor` or `initial`).
+        field: &'static str,
+        /// The floor given.
+        floor: u32,
+        /// The value of the field.
+        value: u32,
+        /// The ceiling given.
+        ceiling: u32,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -52,6 +86,21 @@ impl fmt::Display for ConfigError {
                 f,
                 "{field} must be a multiple of {divisor} ns (the bucket count), got {duration_ns} ns"
             ),
+
+            // --- bulkhead and adaptive limits (`bulkhead.rs`, `adaptive.rs`) ---
+            ConfigError::BulkheadLimitTooLarge { field, max, value } => {
+                write!(f, "{field} must be at most {max}, got {value}")
+            }
+            ConfigError::AdaptiveOutOfRange { field, min, max, value } => {
+                write!(f, "{field} must be in {min}..={max}, got {value}")
+            }
+            ConfigError::AdaptiveLimitOrder { field, floor, value, ceiling } => {
+                write!(
+                    f,
+                    "{field} = {value} breaks 1 <= floor <= initial <= ceiling \
+                     (floor {floor}, ceiling {ceiling})"
+                )
+            }
         }
     }
 }

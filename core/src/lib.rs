@@ -10,6 +10,11 @@
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
+//! - [`bulkhead`]: [`Bulkhead`](bulkhead::Bulkhead), a semaphore of permits on one atomic word
+//!   (try-acquire `n`, release with over-release detection, resize while permits are out, shadow
+//!   mode), and its RAII [`Permit`](bulkhead::Permit).
+//! - [`adaptive`]: concurrency limits that move with observed latency,
+//!   [`Aimd`](adaptive::Aimd) and [`Gradient`](adaptive::Gradient), which feed a bulkhead's limit.
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
 //!   `MonotonicClock` with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
@@ -17,7 +22,8 @@
 //!
 //! # Features
 //!
-//! - `std`: adds `clock::MonotonicClock`. Nothing else changes.
+//! - `std`: adds `clock::MonotonicClock` and `bulkhead::Bulkhead::acquire_timeout` (a bounded,
+//!   parking wait for permits). Nothing else changes.
 //! - `portable-atomic`: takes atomics from `portable-atomic` (without its lock-based fallback).
 //!   Targets without 64-bit atomics (for example `thumbv7em`) build only if the final binary opts
 //!   into portable-atomic's `critical-section` or `unsafe-assume-single-core` backend itself; the
@@ -39,6 +45,8 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod adaptive;
+pub mod bulkhead;
 pub mod clock;
 mod error;
 pub mod rng;
