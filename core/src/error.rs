@@ -75,27 +75,20 @@ pub enum ConfigError {
         /// The failure threshold it must exceed (consecutive failures).
         degrade_after: u32,
     },
-}
 
-impl ConfigError {
-    /// The config field the error is about, as spelled in the Rust config (the C ABI maps each
-    /// field to its own status code).
-    ///
-    /// ```
-    /// use portcullis::{Nanos, window::TimeWindow};
-    /// assert_eq!(TimeWindow::<4>::new(Nanos::new(6)).unwrap_err().field(), "window_duration");
-    /// ```
-    #[must_use]
-    pub const fn field(&self) -> &'static str {
-        match *self {
-            ConfigError::ZeroDuration { field }
-            | ConfigError::DurationOverflow { field }
-            | ConfigError::DurationNotDivisible { field, .. }
-            | ConfigError::OutOfRange { field, .. }
-            | ConfigError::FieldsOutOfOrder { field, .. }
-            | ConfigError::HysteresisImpossible { field, .. } => field,
-        }
-    }
+    // --- bulkhead and adaptive limits (`bulkhead.rs`, `adaptive.rs`) ---
+    /// An adaptive limit whose floor is above its ceiling, or whose initial limit is outside
+    /// `floor..=ceiling`.
+    AdaptiveLimitOrder {
+        /// The config field that is out of order (`floor` or `initial`).
+        field: &'static str,
+        /// The floor given.
+        floor: u32,
+        /// The value of the field.
+        value: u32,
+        /// The ceiling given.
+        ceiling: u32,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -122,8 +115,39 @@ impl fmt::Display for ConfigError {
                 "{field} must be greater than the {degrade_after} consecutive failures it undoes \
                  (hysteresis), got {value}"
             ),
+
+            // --- bulkhead and adaptive limits (`bulkhead.rs`, `adaptive.rs`) ---
+            ConfigError::AdaptiveLimitOrder { field, floor, value, ceiling } => {
+                write!(
+                    f,
+                    "{field} = {value} breaks 1 <= floor <= initial <= ceiling \
+                     (floor {floor}, ceiling {ceiling})"
+                )
+            }
         }
     }
 }
 
 impl core::error::Error for ConfigError {}
+
+impl ConfigError {
+    /// The config field the error is about, as spelled in the Rust config (the C ABI maps each
+    /// field to its own status code).
+    ///
+    /// ```
+    /// use portcullis::{Nanos, window::TimeWindow};
+    /// assert_eq!(TimeWindow::<4>::new(Nanos::new(6)).unwrap_err().field(), "window_duration");
+    /// ```
+    #[must_use]
+    pub const fn field(&self) -> &'static str {
+        match *self {
+            ConfigError::ZeroDuration { field }
+            | ConfigError::DurationOverflow { field }
+            | ConfigError::DurationNotDivisible { field, .. }
+            | ConfigError::OutOfRange { field, .. }
+            | ConfigError::FieldsOutOfOrder { field, .. }
+            | ConfigError::HysteresisImpossible { field, .. }
+            | ConfigError::AdaptiveLimitOrder { field, .. } => field,
+        }
+    }
+}

@@ -18,6 +18,11 @@
 //!   over hops, retry clamping, and the `grpc-timeout` and milliseconds header codecs.
 //! - [`health`]: a health state machine with hysteresis and per-state check intervals, and an
 //!   aggregate of liveness, readiness, startup and dependency checks.
+//! - [`bulkhead`]: [`Bulkhead`](bulkhead::Bulkhead), a semaphore of permits on one atomic word
+//!   (try-acquire `n`, release with over-release detection, resize while permits are out, shadow
+//!   mode), and its RAII [`Permit`](bulkhead::Permit).
+//! - [`adaptive`]: concurrency limits that move with observed latency,
+//!   [`Aimd`](adaptive::Aimd) and [`Gradient`](adaptive::Gradient), which feed a bulkhead's limit.
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
 //!   `MonotonicClock` with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
@@ -25,7 +30,8 @@
 //!
 //! # Features
 //!
-//! - `std`: adds `clock::MonotonicClock`. Nothing else changes.
+//! - `std`: adds `clock::MonotonicClock` and `bulkhead::Bulkhead::acquire_timeout` (a bounded,
+//!   parking wait for permits). Nothing else changes.
 //! - `portable-atomic`: takes atomics from `portable-atomic` (without its lock-based fallback).
 //!   Targets without 64-bit atomics (for example `thumbv7em`) build only if the final binary opts
 //!   into portable-atomic's `critical-section` or `unsafe-assume-single-core` backend itself; the
@@ -47,6 +53,8 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod adaptive;
+pub mod bulkhead;
 pub mod clock;
 pub mod deadline;
 mod error;

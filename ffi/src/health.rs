@@ -220,7 +220,10 @@ pub unsafe extern "C" fn pcl_health_record_now(
 /// `health` must be NULL or a live machine; `state_out` NULL or valid for one write.
 #[unsafe(no_mangle)]
 #[must_use]
-pub unsafe extern "C" fn pcl_health_state(health: *const pcl_health, state_out: *mut u32) -> pcl_status {
+pub unsafe extern "C" fn pcl_health_state(
+    health: *const pcl_health,
+    state_out: *mut u32,
+) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
     unsafe { with(health, |h| write_out(state_out, h.0.state() as u32)) }
 }
