@@ -30,6 +30,47 @@
 #define PCL_VERSION_PATCH 0
 
 /**
+ * A deadline that never expires.
+ */
+#define PCL_DEADLINE_NEVER UINT64_MAX
+
+/**
+ * The largest header buffer the codecs read or write; longer lengths are truncated to it when
+ * encoding and rejected when decoding (`PCL_STATUS_HEADER_TOO_MANY_DIGITS`).
+ */
+#define PCL_HEADER_MAX_LEN 64
+
+/**
+ * Passing.
+ */
+#define PCL_HEALTH_HEALTHY 0
+
+/**
+ * Failing a little: still serving.
+ */
+#define PCL_HEALTH_DEGRADED 1
+
+/**
+ * Failing: should not receive traffic.
+ */
+#define PCL_HEALTH_UNHEALTHY 2
+
+/**
+ * Failing for long: needs intervention.
+ */
+#define PCL_HEALTH_CRITICAL 3
+
+/**
+ * `sizeof` a `pcl_health`, for static or shared-memory placement.
+ */
+#define PCL_HEALTH_SIZE 80
+
+/**
+ * Required alignment of a `pcl_health`.
+ */
+#define PCL_HEALTH_ALIGN 8
+
+/**
  * A call that succeeded within the slow-call threshold.
  */
 #define PCL_OUTCOME_SUCCESS 1
@@ -83,7 +124,8 @@
  * The result of a C call: success, a normal refusal, a caller error, or an internal error.
  *
  * Numbers are fixed forever and never reused: `0` is success; `1..=99` are normal refusals
- * (answers, not errors); `100..=199` are caller errors; `200..` are internal errors. A status
+ * (answers, not errors); `100..=199` are caller errors; `200..=299` are internal errors;
+ * `1000..=1999` name the invalid field of a config (one status per field, grouped by object). A status
  * received from C is read as a plain `uint32_t` (`pcl_status_str`, `pcl_status_is_error`), so an
  * unknown number is never undefined behaviour.
  */
@@ -113,7 +155,7 @@ typedef enum {
    */
   PCL_STATUS_NO_PERMITS = 5,
   /**
-   * Refused: the deadline has passed.
+   * Refused: the deadline has passed (or leaves no time for what was asked).
    */
   PCL_STATUS_EXPIRED = 6,
   /**
@@ -149,22 +191,67 @@ typedef enum {
    */
   PCL_STATUS_OUT_OF_MEMORY = 105,
   /**
-   * Invalid config: `window_size` is 0 or above the object's capacity.
+   * A timeout header value is empty.
    */
-  PCL_STATUS_INVALID_WINDOW_SIZE = 150,
+  PCL_STATUS_HEADER_EMPTY = 110,
   /**
-   * Invalid config: `window_duration_ns` is 0, or not a multiple of `window_buckets`.
+   * A `grpc-timeout` value has a unit but no digits.
    */
-  PCL_STATUS_INVALID_WINDOW_DURATION = 151,
+  PCL_STATUS_HEADER_MISSING_VALUE = 111,
   /**
-   * Invalid config: `window_buckets` is 0 or above the object's capacity.
+   * A `grpc-timeout` value has no unit.
    */
-  PCL_STATUS_INVALID_WINDOW_BUCKETS = 152,
+  PCL_STATUS_HEADER_MISSING_UNIT = 112,
+  /**
+   * A `grpc-timeout` value has more than 8 digits.
+   */
+  PCL_STATUS_HEADER_TOO_MANY_DIGITS = 113,
+  /**
+   * A `grpc-timeout` unit is not one of `H M S m u n`.
+   */
+  PCL_STATUS_HEADER_BAD_UNIT = 114,
+  /**
+   * A timeout header value has a byte that should be an ASCII digit and is not.
+   */
+  PCL_STATUS_HEADER_NOT_A_DIGIT = 115,
+  /**
+   * A timeout header value does not fit in 64 bits of nanoseconds.
+   */
+  PCL_STATUS_HEADER_OVERFLOW = 116,
   /**
    * Internal error: a Rust panic was caught at the boundary (a bug in the library; the object
    * is still consistent, as its state lives in atomic words a panic cannot half-write).
    */
   PCL_STATUS_PANIC = 200,
+  /**
+   * Invalid config: `window_size` is 0 or above the object's capacity.
+   */
+  PCL_STATUS_INVALID_WINDOW_SIZE = 1000,
+  /**
+   * Invalid config: `window_duration_ns` is 0, or not a multiple of `window_buckets`.
+   */
+  PCL_STATUS_INVALID_WINDOW_DURATION = 1001,
+  /**
+   * Invalid config: `window_buckets` is 0 or above the object's capacity.
+   */
+  PCL_STATUS_INVALID_WINDOW_BUCKETS = 1002,
+  /**
+   * Invalid config: a `degrade_after` threshold is 0 or too large.
+   */
+  PCL_STATUS_INVALID_HEALTH_DEGRADE_AFTER = 1170,
+  /**
+   * Invalid config: a `recover_after` threshold is 0, too large, or not larger than the
+   * `degrade_after` threshold it undoes (no hysteresis).
+   */
+  PCL_STATUS_INVALID_HEALTH_RECOVER_AFTER = 1171,
+  /**
+   * Invalid config: a `check_interval_ns` is 0.
+   */
+  PCL_STATUS_INVALID_HEALTH_CHECK_INTERVAL = 1172,
+  /**
+   * Invalid config: `initial_state` is not a `PCL_HEALTH_*` value.
+   */
+  PCL_STATUS_INVALID_HEALTH_INITIAL_STATE = 1173,
 } pcl_status;
 
 /**
@@ -173,9 +260,57 @@ typedef enum {
 typedef struct pcl_count_window pcl_count_window;
 
 /**
+ * A health state machine (opaque to C).
+ */
+typedef struct pcl_health pcl_health;
+
+/**
  * A time window of up to `PCL_TIME_WINDOW_MAX_BUCKETS` buckets (opaque to C).
  */
 typedef struct pcl_time_window pcl_time_window;
+
+/**
+ * Configuration of a `pcl_health`. Start from `pcl_health_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_health_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * Consecutive failures that leave Healthy, Degraded, Unhealthy (one state worse). Default
+   * `{3, 3, 5}`.
+   */
+  uint32_t degrade_after[3];
+  /**
+   * Consecutive successes that leave Degraded, Unhealthy, Critical (one state better); each
+   * must be larger than the matching `degrade_after` (hysteresis). Default `{5, 5, 10}`.
+   */
+  uint32_t recover_after[3];
+  /**
+   * When the next check is due in Healthy, Degraded, Unhealthy, Critical, in nanoseconds.
+   * Default `{10 s, 5 s, 2 s, 1 s}`.
+   */
+  uint64_t check_interval_ns[4];
+  /**
+   * The state before any result (`PCL_HEALTH_*`). Default `PCL_HEALTH_HEALTHY`.
+   */
+  uint32_t initial_state;
+} pcl_health_config;
+
+/**
+ * The effect of one result: the state before and after (`PCL_HEALTH_*`).
+ */
+typedef struct {
+  /**
+   * The state before the result.
+   */
+  uint32_t from;
+  /**
+   * The state after it.
+   */
+  uint32_t to;
+} pcl_health_transition;
 
 /**
  * Configuration of a `pcl_count_window`. Start from `pcl_count_window_config_default()`.
@@ -232,7 +367,7 @@ typedef struct {
 /**
  * Every status, in numeric order (for tests and `pcl_status_str`).
  */
-#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_Panic, }
+#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_HeaderEmpty, pcl_status_HeaderMissingValue, pcl_status_HeaderMissingUnit, pcl_status_HeaderTooManyDigits, pcl_status_HeaderBadUnit, pcl_status_HeaderNotADigit, pcl_status_HeaderOverflow, pcl_status_Panic, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_InvalidHealthDegradeAfter, pcl_status_InvalidHealthRecoverAfter, pcl_status_InvalidHealthCheckInterval, pcl_status_InvalidHealthInitialState, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -263,6 +398,225 @@ uint64_t pcl_now_ns(void);
  * Thread-safe; never fails.
  */
 uint64_t pcl_now_coarse_ns(void);
+
+/**
+ * The time left before `deadline_ns` at `now_ns`, written to `*remaining_out` (never 0).
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_EXPIRED` (at or after the deadline; nothing written) or
+ * `PCL_STATUS_NULL_ARGUMENT`. For `PCL_DEADLINE_NEVER` the remaining time is `UINT64_MAX - now`.
+ *
+ * # Safety
+ *
+ * `remaining_out` must be NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_deadline_remaining(uint64_t deadline_ns,
+                                  uint64_t now_ns,
+                                  uint64_t *remaining_out);
+
+/**
+ * The deadline to give a downstream call so that `reserve_ns` remains for the response:
+ * `deadline_ns - reserve_ns` (saturating at 0, which is already expired);
+ * `PCL_DEADLINE_NEVER` stays never.
+ */
+uint64_t pcl_deadline_child(uint64_t deadline_ns, uint64_t reserve_ns);
+
+/**
+ * An equal share of the time left at `now_ns` for each of `hops` calls still to make
+ * (`hops == 0` reads as 1), written to `*share_out`.
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_EXPIRED` (no time left, or the share rounds to zero) or
+ * `PCL_STATUS_NULL_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `share_out` must be NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_deadline_split(uint64_t deadline_ns,
+                              uint64_t now_ns,
+                              uint32_t hops,
+                              uint64_t *share_out);
+
+/**
+ * Whether a retry after `delay_ns` is still worth making before `deadline_ns`: it is if, when it
+ * starts (`now_ns + delay_ns`), at least `max(min_attempt_ns, 1)` remains. The delay is never
+ * shortened to fit.
+ *
+ * Returns `PCL_STATUS_OK` (retry after exactly `delay_ns`) or `PCL_STATUS_EXPIRED` (give up).
+ */
+PCL_NODISCARD
+pcl_status pcl_deadline_retry_allowed(uint64_t deadline_ns,
+                                      uint64_t now_ns,
+                                      uint64_t delay_ns,
+                                      uint64_t min_attempt_ns);
+
+/**
+ * Writes the `grpc-timeout` header value for a timeout of `timeout_ns` into `buf` (at most
+ * `capacity` bytes, no NUL terminator; 9 bytes always suffice) and its length into
+ * `*written_out`. The finest unit that fits 8 digits is chosen, rounding down.
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_EXPIRED` (zero timeout: send no request),
+ * `PCL_STATUS_BUFFER_TOO_SMALL` or `PCL_STATUS_NULL_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `buf` must be NULL or valid for writes of `capacity` bytes; `written_out` NULL or valid for
+ * one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_grpc_timeout_encode(uint64_t timeout_ns,
+                                   char *buf,
+                                   size_t capacity,
+                                   size_t *written_out);
+
+/**
+ * Parses a `grpc-timeout` header value of `len` bytes (no NUL needed; trim surrounding
+ * whitespace first) into `*timeout_out` nanoseconds. `0` with any unit parses as 0: already
+ * expired.
+ *
+ * Returns `PCL_STATUS_OK`, one of the `PCL_STATUS_HEADER_*` statuses naming what is wrong, or
+ * `PCL_STATUS_NULL_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `value` must be NULL or valid for reads of `len` bytes; `timeout_out` NULL or valid for one
+ * write.
+ */
+PCL_NODISCARD
+pcl_status pcl_grpc_timeout_decode(const char *value,
+                                   size_t len,
+                                   uint64_t *timeout_out);
+
+/**
+ * Writes a plain milliseconds header value (decimal digits, rounded down) for `timeout_ns`; as
+ * `pcl_grpc_timeout_encode` (20 bytes always suffice).
+ *
+ * # Safety
+ *
+ * As `pcl_grpc_timeout_encode`.
+ */
+PCL_NODISCARD
+pcl_status pcl_timeout_millis_encode(uint64_t timeout_ns,
+                                     char *buf,
+                                     size_t capacity,
+                                     size_t *written_out);
+
+/**
+ * Parses a plain milliseconds header value (ASCII digits only) into `*timeout_out` nanoseconds;
+ * as `pcl_grpc_timeout_decode`.
+ *
+ * # Safety
+ *
+ * As `pcl_grpc_timeout_decode`.
+ */
+PCL_NODISCARD
+pcl_status pcl_timeout_millis_decode(const char *value,
+                                     size_t len,
+                                     uint64_t *timeout_out);
+
+/**
+ * The default health configuration (`size` set).
+ */
+pcl_health_config pcl_health_config_default(void);
+
+/**
+ * `sizeof` a `pcl_health` (equals `PCL_HEALTH_SIZE`).
+ */
+size_t pcl_health_size(void);
+
+/**
+ * Required alignment of a `pcl_health` (equals `PCL_HEALTH_ALIGN`).
+ */
+size_t pcl_health_align(void);
+
+/**
+ * Initialises a health machine in caller memory (see `pcl_count_window_init` for the rules on
+ * `mem`); config errors are `PCL_STATUS_INVALID_HEALTH_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD pcl_status pcl_health_init(void *mem, size_t size, const pcl_health_config *config);
+
+/**
+ * Creates a health machine on the heap; free it with `pcl_health_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_health_init`; `health_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_health_new(const pcl_health_config *config, pcl_health **health_out);
+
+/**
+ * Frees a machine made by `pcl_health_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `health` must be NULL or a pointer from `pcl_health_new`, not yet freed, with no call on it
+ * running or following.
+ */
+void pcl_health_free(pcl_health *health);
+
+/**
+ * Records one check result (`success` true or false) observed at `now_ns`; the state before and
+ * after go to `*transition_out` (which may be NULL if not wanted).
+ *
+ * Returns `PCL_STATUS_OK` or `PCL_STATUS_NULL_ARGUMENT` (for `health`). Lock-free.
+ *
+ * # Safety
+ *
+ * `health` must be NULL or a live machine; `transition_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_health_record(const pcl_health *health,
+                             bool success,
+                             uint64_t now_ns,
+                             pcl_health_transition *transition_out);
+
+/**
+ * `pcl_health_record` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_health_record`.
+ */
+PCL_NODISCARD
+pcl_status pcl_health_record_now(const pcl_health *health,
+                                 bool success,
+                                 pcl_health_transition *transition_out);
+
+/**
+ * The current state (`PCL_HEALTH_*`) into `*state_out`.
+ *
+ * # Safety
+ *
+ * `health` must be NULL or a live machine; `state_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_health_state(const pcl_health *health, uint32_t *state_out);
+
+/**
+ * How long until the next check is due at `now_ns`, into `*due_in_ns_out` (0: due now).
+ *
+ * # Safety
+ *
+ * `health` must be NULL or a live machine; `due_in_ns_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_health_next_check(const pcl_health *health,
+                                 uint64_t now_ns,
+                                 uint64_t *due_in_ns_out);
+
+/**
+ * Returns the machine to its initial state, with no streak and no result.
+ *
+ * # Safety
+ *
+ * `health` must be NULL or a live machine.
+ */
+PCL_NODISCARD pcl_status pcl_health_reset(const pcl_health *health);
 
 /**
  * Returns a static, NUL-terminated description of `status` ("unknown status" for a number that

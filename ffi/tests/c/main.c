@@ -9,6 +9,8 @@ int main(void) {
     test_count_window();
     test_time_window();
     test_shared_memory();
+    test_deadline();
+    test_health();
     printf("%d passed, %d failed\n", pcl_test_passed, pcl_test_failed);
     return pcl_test_failed == 0 ? 0 : 1;
 }

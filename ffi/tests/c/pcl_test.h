@@ -37,5 +37,7 @@ void test_basics(void);
 void test_count_window(void);
 void test_time_window(void);
 void test_shared_memory(void);
+void test_deadline(void);
+void test_health(void);
 
 #endif
