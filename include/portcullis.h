@@ -30,6 +30,21 @@
 #define PCL_VERSION_PATCH 0
 
 /**
+ * `sizeof` a `pcl_bulkhead`, for static or shared-memory placement.
+ */
+#define PCL_BULKHEAD_SIZE 256
+
+/**
+ * Required alignment of a `pcl_bulkhead`.
+ */
+#define PCL_BULKHEAD_ALIGN 128
+
+/**
+ * The largest bulkhead limit.
+ */
+#define PCL_BULKHEAD_MAX_LIMIT 8388607
+
+/**
  * A deadline that never expires.
  */
 #define PCL_DEADLINE_NEVER UINT64_MAX
@@ -191,6 +206,15 @@ typedef enum {
    */
   PCL_STATUS_OUT_OF_MEMORY = 105,
   /**
+   * More permits were requested than the object can ever grant at its current configuration
+   * (above a bulkhead's limit, or above a rate limiter's burst).
+   */
+  PCL_STATUS_EXCEEDS_CAPACITY = 106,
+  /**
+   * More bulkhead permits were released than were out; nothing was released.
+   */
+  PCL_STATUS_OVER_RELEASE = 107,
+  /**
    * A timeout header value is empty.
    */
   PCL_STATUS_HEADER_EMPTY = 110,
@@ -236,6 +260,10 @@ typedef enum {
    */
   PCL_STATUS_INVALID_WINDOW_BUCKETS = 1002,
   /**
+   * Invalid config: a bulkhead `limit` above `PCL_BULKHEAD_MAX_LIMIT`.
+   */
+  PCL_STATUS_INVALID_BULKHEAD_LIMIT = 1070,
+  /**
    * Invalid config: a `degrade_after` threshold is 0 or too large.
    */
   PCL_STATUS_INVALID_HEALTH_DEGRADE_AFTER = 1170,
@@ -255,6 +283,11 @@ typedef enum {
 } pcl_status;
 
 /**
+ * A bulkhead (opaque to C).
+ */
+typedef struct pcl_bulkhead pcl_bulkhead;
+
+/**
  * A count window of up to `PCL_COUNT_WINDOW_MAX_SIZE` outcomes (opaque to C).
  */
 typedef struct pcl_count_window pcl_count_window;
@@ -268,6 +301,58 @@ typedef struct pcl_health pcl_health;
  * A time window of up to `PCL_TIME_WINDOW_MAX_BUCKETS` buckets (opaque to C).
  */
 typedef struct pcl_time_window pcl_time_window;
+
+/**
+ * Configuration of a `pcl_bulkhead`. Start from `pcl_bulkhead_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_bulkhead_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * Permits that may be out at once, `0..=PCL_BULKHEAD_MAX_LIMIT`. Default 10.
+   */
+  uint32_t limit;
+  /**
+   * Shadow mode: decide and count, but always admit. Default false.
+   */
+  bool shadow;
+} pcl_bulkhead_config;
+
+/**
+ * A bulkhead's counters at one moment.
+ */
+typedef struct {
+  /**
+   * Admissions so far (may lag by up to 256 per decision in progress).
+   */
+  uint64_t admitted;
+  /**
+   * Refusals so far (same lag).
+   */
+  uint64_t rejected;
+  /**
+   * Refused releases of more permits than were out.
+   */
+  uint64_t over_releases;
+  /**
+   * Permits out now.
+   */
+  uint32_t in_flight;
+  /**
+   * The limit now.
+   */
+  uint32_t limit;
+  /**
+   * Permits free now (`limit - in_flight`, or 0 above the limit after a shrink).
+   */
+  uint32_t available;
+  /**
+   * Whether shadow mode is on.
+   */
+  bool shadow;
+} pcl_bulkhead_snapshot;
 
 /**
  * Configuration of a `pcl_health`. Start from `pcl_health_config_default()`.
@@ -367,7 +452,7 @@ typedef struct {
 /**
  * Every status, in numeric order (for tests and `pcl_status_str`).
  */
-#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_HeaderEmpty, pcl_status_HeaderMissingValue, pcl_status_HeaderMissingUnit, pcl_status_HeaderTooManyDigits, pcl_status_HeaderBadUnit, pcl_status_HeaderNotADigit, pcl_status_HeaderOverflow, pcl_status_Panic, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_InvalidHealthDegradeAfter, pcl_status_InvalidHealthRecoverAfter, pcl_status_InvalidHealthCheckInterval, pcl_status_InvalidHealthInitialState, }
+#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_ExceedsCapacity, pcl_status_OverRelease, pcl_status_HeaderEmpty, pcl_status_HeaderMissingValue, pcl_status_HeaderMissingUnit, pcl_status_HeaderTooManyDigits, pcl_status_HeaderBadUnit, pcl_status_HeaderNotADigit, pcl_status_HeaderOverflow, pcl_status_Panic, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_InvalidBulkheadLimit, pcl_status_InvalidHealthDegradeAfter, pcl_status_InvalidHealthRecoverAfter, pcl_status_InvalidHealthCheckInterval, pcl_status_InvalidHealthInitialState, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -381,6 +466,128 @@ extern "C" {
  * Thread-safe; never fails.
  */
 uint32_t pcl_version(void);
+
+/**
+ * The default bulkhead configuration (`size` set, 10 permits).
+ */
+pcl_bulkhead_config pcl_bulkhead_config_default(void);
+
+/**
+ * `sizeof` a `pcl_bulkhead` (equals `PCL_BULKHEAD_SIZE`).
+ */
+size_t pcl_bulkhead_size(void);
+
+/**
+ * Required alignment of a `pcl_bulkhead` (equals `PCL_BULKHEAD_ALIGN`).
+ */
+size_t pcl_bulkhead_align(void);
+
+/**
+ * Initialises a bulkhead in caller memory (see `pcl_count_window_init` for the rules on `mem`);
+ * an invalid limit is `PCL_STATUS_INVALID_BULKHEAD_LIMIT`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD
+pcl_status pcl_bulkhead_init(void *mem,
+                             size_t size,
+                             const pcl_bulkhead_config *config);
+
+/**
+ * Creates a bulkhead on the heap; free it with `pcl_bulkhead_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_bulkhead_init`; `bulkhead_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_bulkhead_new(const pcl_bulkhead_config *config,
+                            pcl_bulkhead **bulkhead_out);
+
+/**
+ * Frees a bulkhead made by `pcl_bulkhead_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a pointer from `pcl_bulkhead_new`, not yet freed, with no call on
+ * it running or following.
+ */
+void pcl_bulkhead_free(pcl_bulkhead *bulkhead);
+
+/**
+ * Takes `n` permits, all or nothing. On `PCL_STATUS_OK` the caller owns them and must give them
+ * back with `pcl_bulkhead_release(bulkhead, n)`.
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_NO_PERMITS` (not enough free now),
+ * `PCL_STATUS_EXCEEDS_CAPACITY` (`n` above the limit: never admissible at this limit) or
+ * `PCL_STATUS_NULL_ARGUMENT`. A refusal is confirmed by a read-modify-write, so it is never based
+ * on a stale view. In shadow mode every call returns `PCL_STATUS_OK` and refusals are only
+ * counted. One CAS; lock-free.
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a live bulkhead.
+ */
+PCL_NODISCARD pcl_status pcl_bulkhead_try_acquire(const pcl_bulkhead *bulkhead, uint32_t n);
+
+/**
+ * Takes `n` permits, waiting up to `timeout_ns` for them (parking with a bounded backoff, no
+ * spinning; a freed permit is noticed within 1 ms). Returns as `pcl_bulkhead_try_acquire`, with
+ * `PCL_STATUS_NO_PERMITS` once the timeout has passed. Blocking.
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a live bulkhead.
+ */
+PCL_NODISCARD
+pcl_status pcl_bulkhead_acquire_timeout(const pcl_bulkhead *bulkhead,
+                                        uint32_t n,
+                                        uint64_t timeout_ns);
+
+/**
+ * Gives back `n` permits. Giving back more than are out is refused with
+ * `PCL_STATUS_OVER_RELEASE`: nothing is released, the event is counted, and capacity never
+ * grows. One `fetch_sub`; lock-free.
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a live bulkhead.
+ */
+PCL_NODISCARD pcl_status pcl_bulkhead_release(const pcl_bulkhead *bulkhead, uint32_t n);
+
+/**
+ * Changes the limit while permits may be out. Shrinking revokes nothing: permits above the new
+ * limit stay out until released, and nothing is admitted until in-flight is below the limit.
+ * Returns `PCL_STATUS_INVALID_BULKHEAD_LIMIT` above `PCL_BULKHEAD_MAX_LIMIT` (limit unchanged).
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a live bulkhead.
+ */
+PCL_NODISCARD pcl_status pcl_bulkhead_resize(const pcl_bulkhead *bulkhead, uint32_t limit);
+
+/**
+ * Turns shadow mode on or off.
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a live bulkhead.
+ */
+PCL_NODISCARD pcl_status pcl_bulkhead_set_shadow(const pcl_bulkhead *bulkhead, bool on);
+
+/**
+ * The bulkhead's counters into `*snapshot_out`.
+ *
+ * # Safety
+ *
+ * `bulkhead` must be NULL or a live bulkhead; `snapshot_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_bulkhead_snapshot(const pcl_bulkhead *bulkhead,
+                                 pcl_bulkhead_snapshot *snapshot_out);
 
 /**
  * The monotonic clock (`CLOCK_MONOTONIC`) in nanoseconds.

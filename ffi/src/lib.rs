@@ -17,6 +17,7 @@
 #![allow(non_camel_case_types, reason = "C naming: pcl_* types as the header spells them")]
 
 mod boundary;
+pub mod bulkhead;
 pub mod clock;
 pub mod deadline;
 pub mod health;

@@ -47,6 +47,11 @@ pub enum pcl_status {
     InvalidArgument = 104,
     /// The heap allocation of a `_new` function failed.
     OutOfMemory = 105,
+    /// More permits were requested than the object can ever grant at its current configuration
+    /// (above a bulkhead's limit, or above a rate limiter's burst).
+    ExceedsCapacity = 106,
+    /// More bulkhead permits were released than were out; nothing was released.
+    OverRelease = 107,
     /// A timeout header value is empty.
     HeaderEmpty = 110,
     /// A `grpc-timeout` value has a unit but no digits.
@@ -72,6 +77,8 @@ pub enum pcl_status {
     InvalidWindowDuration = 1001,
     /// Invalid config: `window_buckets` is 0 or above the object's capacity.
     InvalidWindowBuckets = 1002,
+    /// Invalid config: a bulkhead `limit` above `PCL_BULKHEAD_MAX_LIMIT`.
+    InvalidBulkheadLimit = 1070,
     /// Invalid config: a `degrade_after` threshold is 0 or too large.
     InvalidHealthDegradeAfter = 1170,
     /// Invalid config: a `recover_after` threshold is 0, too large, or not larger than the
@@ -85,7 +92,7 @@ pub enum pcl_status {
 
 impl pcl_status {
     /// Every status, in numeric order (for tests and `pcl_status_str`).
-    pub const ALL: [pcl_status; 29] = [
+    pub const ALL: [pcl_status; 32] = [
         pcl_status::Ok,
         pcl_status::RejectedOpen,
         pcl_status::RejectedHalfOpenFull,
@@ -100,6 +107,8 @@ impl pcl_status {
         pcl_status::VersionMismatch,
         pcl_status::InvalidArgument,
         pcl_status::OutOfMemory,
+        pcl_status::ExceedsCapacity,
+        pcl_status::OverRelease,
         pcl_status::HeaderEmpty,
         pcl_status::HeaderMissingValue,
         pcl_status::HeaderMissingUnit,
@@ -111,6 +120,7 @@ impl pcl_status {
         pcl_status::InvalidWindowSize,
         pcl_status::InvalidWindowDuration,
         pcl_status::InvalidWindowBuckets,
+        pcl_status::InvalidBulkheadLimit,
         pcl_status::InvalidHealthDegradeAfter,
         pcl_status::InvalidHealthRecoverAfter,
         pcl_status::InvalidHealthCheckInterval,
@@ -145,6 +155,11 @@ impl pcl_status {
             pcl_status::InvalidWindowDuration => c"invalid config: window_duration_ns",
             pcl_status::InvalidWindowBuckets => c"invalid config: window_buckets",
             pcl_status::Panic => c"internal error: panic caught at the C boundary",
+            pcl_status::ExceedsCapacity => {
+                c"error: more permits requested than can ever be granted"
+            }
+            pcl_status::OverRelease => c"error: more permits released than were out",
+            pcl_status::InvalidBulkheadLimit => c"invalid config: bulkhead limit",
             pcl_status::HeaderEmpty => c"invalid header: empty",
             pcl_status::HeaderMissingValue => c"invalid header: no digits",
             pcl_status::HeaderMissingUnit => c"invalid header: no unit",
