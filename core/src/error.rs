@@ -39,8 +39,13 @@ pub enum ConfigError {
         /// The count it must divide by.
         divisor: u64,
     },
-    /// A count is outside the range the object supports (for example a window size larger than
-    /// the window's compile-time capacity).
+    /// A count that must be positive (a threshold, a number of probes) was zero.
+    ZeroCount {
+        /// The config field.
+        field: &'static str,
+    },
+    /// A number is outside the range its field allows, both ends inclusive (a window size above
+    /// the window's capacity, a rate above 1 000 000 ppm, a limit above what a state word holds).
     OutOfRange {
         /// The config field.
         field: &'static str,
@@ -51,10 +56,8 @@ pub enum ConfigError {
         /// The value given.
         got: u64,
     },
-
-    // --- hedge, deadline and health policies (`hedge.rs`, `health.rs`) ---
     /// A field must be at least as large as another field (for example `max_delay` and
-    /// `min_delay`, or `high_ppm` and `low_ppm`).
+    /// `min_delay`, `high_ppm` and `low_ppm`, or `max_open_duration` and `open_duration`).
     FieldsOutOfOrder {
         /// The config field that is too small.
         field: &'static str,
@@ -75,8 +78,6 @@ pub enum ConfigError {
         /// The failure threshold it must exceed (consecutive failures).
         degrade_after: u32,
     },
-
-    // --- bulkhead and adaptive limits (`bulkhead.rs`, `adaptive.rs`) ---
     /// An adaptive limit whose floor is above its ceiling, or whose initial limit is outside
     /// `floor..=ceiling`.
     AdaptiveLimitOrder {
@@ -89,12 +90,37 @@ pub enum ConfigError {
         /// The ceiling given.
         ceiling: u32,
     },
+    /// The minimum number of calls before a rate is judged exceeds what the count window holds,
+    /// so the rate rule could never fire.
+    MinCallsExceedWindow {
+        /// `min_calls` as given.
+        min_calls: u64,
+        /// The window's size.
+        window: u64,
+    },
+    /// More successes are required to close than probes are admitted, so the breaker could never
+    /// close from half-open.
+    SuccessesExceedProbes {
+        /// `successes_to_close` as given.
+        successes: u64,
+        /// `half_open_probes` as given.
+        probes: u64,
+    },
+    /// An option needs a rule that is off.
+    MissingRule {
+        /// The config field of the option.
+        field: &'static str,
+        /// The rule, or rules, it needs (one of them).
+        needs: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            ConfigError::ZeroDuration { field } => write!(f, "{field} must be greater than zero"),
+            ConfigError::ZeroDuration { field } | ConfigError::ZeroCount { field } => {
+                write!(f, "{field} must be greater than zero")
+            }
             ConfigError::DurationOverflow { field } => {
                 write!(f, "{field} does not fit in 64 bits of nanoseconds")
             }
@@ -105,8 +131,6 @@ impl fmt::Display for ConfigError {
             ConfigError::OutOfRange { field, min, max, got } => {
                 write!(f, "{field} must be in {min}..={max}, got {got}")
             }
-
-            // --- hedge, deadline and health policies (`hedge.rs`, `health.rs`) ---
             ConfigError::FieldsOutOfOrder { field, value, lower_field, lower } => {
                 write!(f, "{field} must be at least {lower_field} ({lower}), got {value}")
             }
@@ -115,8 +139,6 @@ impl fmt::Display for ConfigError {
                 "{field} must be greater than the {degrade_after} consecutive failures it undoes \
                  (hysteresis), got {value}"
             ),
-
-            // --- bulkhead and adaptive limits (`bulkhead.rs`, `adaptive.rs`) ---
             ConfigError::AdaptiveLimitOrder { field, floor, value, ceiling } => {
                 write!(
                     f,
@@ -124,6 +146,14 @@ impl fmt::Display for ConfigError {
                      (floor {floor}, ceiling {ceiling})"
                 )
             }
+            ConfigError::MinCallsExceedWindow { min_calls, window } => {
+                write!(f, "min_calls must be at most the window size {window}, got {min_calls}")
+            }
+            ConfigError::SuccessesExceedProbes { successes, probes } => write!(
+                f,
+                "successes_to_close must be at most half_open_probes ({probes}), got {successes}"
+            ),
+            ConfigError::MissingRule { field, needs } => write!(f, "{field} needs {needs}"),
         }
     }
 }
@@ -147,7 +177,11 @@ impl ConfigError {
             | ConfigError::OutOfRange { field, .. }
             | ConfigError::FieldsOutOfOrder { field, .. }
             | ConfigError::HysteresisImpossible { field, .. }
-            | ConfigError::AdaptiveLimitOrder { field, .. } => field,
+            | ConfigError::AdaptiveLimitOrder { field, .. }
+            | ConfigError::ZeroCount { field }
+            | ConfigError::MissingRule { field, .. } => field,
+            ConfigError::MinCallsExceedWindow { .. } => "min_calls",
+            ConfigError::SuccessesExceedProbes { .. } => "successes_to_close",
         }
     }
 }

@@ -7,6 +7,8 @@
 //!
 //! # Contents
 //!
+//! - [`breaker`]: the circuit breaker, [`Breaker`] on a packed atomic state word, deciding on a
+//!   window ([`CountBreaker`], [`TimeBreaker`]).
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
@@ -54,6 +56,7 @@
 extern crate std;
 
 pub mod adaptive;
+pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
 pub mod deadline;
@@ -66,5 +69,8 @@ mod sync;
 pub mod window;
 mod word;
 
+// Only the breaker's own names: `Permit`, `Rejected`, `State` and `Transition` stay in the
+// module, since other primitives have their own.
+pub use breaker::{Breaker, BreakerConfig, CountBreaker, TimeBreaker};
 pub use clock::{Clock, ManualClock, Nanos};
 pub use error::ConfigError;
