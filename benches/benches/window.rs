@@ -1,2 +1,341 @@
-//! placeholder
-fn main() {}
+//! The sliding windows beside the raw atomic operation they are built on, in one run.
+//!
+//! Group `window`; every id ends in `1t` (the measured thread alone) or `2t` (a second thread
+//! works on the same object for the whole timed interval, see `portcullis_benches::measure`).
+//! Times are per operation of the measured thread.
+//!
+//! | id | measured operation | what the second thread does (`2t`) |
+//! | --- | --- | --- |
+//! | `baseline/fetch_add` | `AtomicU64::fetch_add(1, Relaxed)` on one word | the same, same word |
+//! | `count100/record_success` | `CountWindow<100>::record(Success)` into a window full of successes | records successes |
+//! | `count100/record_alternating` | `record` with outcomes in runs of 100 (100 failures, 100 successes, …), so every record evicts the other kind and updates the counts word | the same pattern (interleaved with the measured thread's, so only some of the records evict the other kind) |
+//! | `count100/counts` | `CountWindow<100>::counts()` | records in runs of 100 as above, alone on the window, so every one of its records writes the counts word |
+//! | `time10/record_success` | `TimeWindow<10>` over 1 s (buckets of 100 ms): `record(Success, now)`, `now` advancing 1 µs per record (a new bucket every 100,000 records) | records successes at the measured thread's time (published every 1,000 records) |
+//! | `time10/record_failure` | the same with `Failure` (a second word per bucket) | records failures likewise |
+//! | `time10/counts` | `counts(now)` on a window holding outcomes in all 10 buckets | records successes and failures in turn, `now` advancing 1 µs per record |
+//!
+//! "Alternating" is in runs of 100 rather than success, failure, success, …: with an even `N`,
+//! a per-record alternation puts back in each slot the kind it evicts, which is the cheap path.
+//!
+//! The outcome passed to `record` goes through `black_box`, as a caller's outcome is known only
+//! at run time; every result goes through `black_box`.
+
+use core::hint::black_box;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use portcullis::Nanos;
+use portcullis::window::{CountWindow, Outcome, TimeWindow};
+use portcullis_benches::{Padded, Tally, Threads, measure};
+
+/// Slots of the count window.
+const N: usize = 100;
+/// Buckets of the time window (over one second: 100 ms each).
+const K: usize = 10;
+/// How far `now` advances per record on the time window: 100,000 records per bucket.
+const STEP_NS: u64 = 1_000;
+/// Records between two publications of the measured thread's `now` to the background thread.
+const PUBLISH_EVERY: u64 = 1_000;
+
+/// The criterion group of every benchmark in this file.
+const GROUP: &str = "window";
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+/// Outcomes in runs of `N`: `N` of one kind, then `N` of the other, and so on. Recorded by one
+/// thread into a count window of `N` slots whose last `N` outcomes are of the other kind, every
+/// record evicts an outcome of the other kind (the most expensive `record`).
+#[derive(Debug)]
+struct Runs {
+    outcome: Outcome,
+    left: u64,
+}
+
+impl Runs {
+    /// Starts with a run of `first`.
+    const fn new(first: Outcome) -> Runs {
+        Runs { outcome: first, left: N as u64 }
+    }
+
+    fn flip(&mut self) {
+        self.outcome =
+            if self.outcome == Outcome::Success { Outcome::Failure } else { Outcome::Success };
+        self.left = N as u64;
+    }
+
+    /// The next outcome of the pattern.
+    fn next_outcome(&mut self) -> Outcome {
+        if self.left == 0 {
+            self.flip();
+        }
+        self.left -= 1;
+        self.outcome
+    }
+
+    /// Calls `f` with the next `n` outcomes of the pattern; the inner loop holds no test but the
+    /// loop's own, so the measured loop costs what `record` costs.
+    #[inline]
+    fn run(&mut self, mut n: u64, mut f: impl FnMut(Outcome)) {
+        while n > 0 {
+            if self.left == 0 {
+                self.flip();
+            }
+            let run = n.min(self.left);
+            let o = self.outcome;
+            for _ in 0..run {
+                f(o);
+            }
+            n -= run;
+            self.left -= run;
+        }
+    }
+}
+
+/// A count window holding `N` successes.
+fn full_count_window() -> CountWindow<N> {
+    let w = CountWindow::<N>::new();
+    for _ in 0..N {
+        w.record(Outcome::Success);
+    }
+    assert_eq!(w.counts().calls, N as u64);
+    w
+}
+
+/// An empty time window of `K` buckets over one second.
+fn time_window() -> TimeWindow<K> {
+    TimeWindow::new(Nanos::from_secs(1)).expect("one second splits into 10 whole buckets")
+}
+
+/// Prints, for a `2t` benchmark, how much the background thread did while the timer ran.
+fn report_background(id: &str, threads: Threads, tally: &Tally) {
+    if threads == Threads::Two {
+        tally.print(&format!("{GROUP}/{id}"));
+    }
+}
+
+fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
+    let word = Padded(AtomicU64::new(0));
+    let tally = Tally::new();
+    let id = threads.id("baseline/fetch_add");
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| {
+            measure(
+                threads,
+                iters,
+                |n| {
+                    for _ in 0..n {
+                        black_box(word.fetch_add(1, Ordering::Relaxed));
+                    }
+                },
+                || {
+                    black_box(word.fetch_add(1, Ordering::Relaxed));
+                },
+                &tally,
+            )
+        });
+    });
+    report_background(&id, threads, &tally);
+}
+
+fn count_record_success(g: &mut Group<'_>, threads: Threads) {
+    let w = full_count_window();
+    let tally = Tally::new();
+    let id = threads.id("count100/record_success");
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| {
+            measure(
+                threads,
+                iters,
+                |n| {
+                    for _ in 0..n {
+                        black_box(w.record(black_box(Outcome::Success)));
+                    }
+                },
+                || {
+                    black_box(w.record(black_box(Outcome::Success)));
+                },
+                &tally,
+            )
+        });
+    });
+    assert_eq!(w.counts().failures, 0, "the window stayed full of successes");
+    report_background(&id, threads, &tally);
+}
+
+/// Checks that [`Runs`] does what `count100/record_alternating` claims: recorded alone into a
+/// window full of successes, every record changes the failure count (it evicts the other kind),
+/// however the pattern is split between calls.
+fn check_runs_evict_the_other_kind() {
+    let w = full_count_window();
+    let mut runs = Runs::new(Outcome::Failure);
+    let mut failures = w.counts().failures;
+    let mut check = |o| {
+        w.record(o);
+        let now = w.counts().failures;
+        assert_ne!(now, failures, "a record evicted an outcome of its own kind");
+        failures = now;
+    };
+    for n in [1, 7, 150, 42, 300] {
+        runs.run(n, &mut check);
+    }
+    for _ in 0..250 {
+        check(runs.next_outcome());
+    }
+}
+
+fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
+    check_runs_evict_the_other_kind();
+    let w = full_count_window();
+    // The window holds N successes: the measured pattern starts with a run of failures, so
+    // (alone) each of its records evicts the other kind.
+    let mut measured_runs = Runs::new(Outcome::Failure);
+    let mut background_runs = Runs::new(Outcome::Failure);
+    let tally = Tally::new();
+    let id = threads.id("count100/record_alternating");
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| {
+            measure(
+                threads,
+                iters,
+                |n| {
+                    measured_runs.run(n, |o| {
+                        black_box(w.record(black_box(o)));
+                    });
+                },
+                || {
+                    black_box(w.record(black_box(background_runs.next_outcome())));
+                },
+                &tally,
+            )
+        });
+    });
+    report_background(&id, threads, &tally);
+}
+
+fn count_counts(g: &mut Group<'_>, threads: Threads) {
+    let w = full_count_window();
+    // Alone on the window (the measured thread only reads), and kept across samples, so every
+    // background record evicts the other kind and writes the counts word the reader loads.
+    let mut background_runs = Runs::new(Outcome::Failure);
+    let tally = Tally::new();
+    let id = threads.id("count100/counts");
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| {
+            measure(
+                threads,
+                iters,
+                |n| {
+                    for _ in 0..n {
+                        black_box(&w.counts());
+                    }
+                },
+                || {
+                    black_box(w.record(black_box(background_runs.next_outcome())));
+                },
+                &tally,
+            )
+        });
+    });
+    report_background(&id, threads, &tally);
+}
+
+fn time_record(g: &mut Group<'_>, threads: Threads, name: &str, outcome: Outcome) {
+    let w = time_window();
+    // The measured thread's `now`, kept across samples so time never goes backwards; the
+    // background thread records at the last published value, at most `PUBLISH_EVERY` records
+    // behind, which is well inside the window.
+    let mut now = 0u64;
+    let clock = Padded(AtomicU64::new(0));
+    let tally = Tally::new();
+    let id = threads.id(name);
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| {
+            measure(
+                threads,
+                iters,
+                |n| {
+                    let mut left = n;
+                    while left > 0 {
+                        let run = left.min(PUBLISH_EVERY);
+                        // Relaxed: the background thread needs a recent time, not a fence.
+                        clock.store(now, Ordering::Relaxed);
+                        for _ in 0..run {
+                            black_box(w.record(black_box(outcome), Nanos::new(now)));
+                            now += STEP_NS;
+                        }
+                        left -= run;
+                    }
+                },
+                || {
+                    let t = Nanos::new(clock.load(Ordering::Relaxed));
+                    black_box(w.record(black_box(outcome), t));
+                },
+                &tally,
+            )
+        });
+    });
+    // (`now` is still 0 when a filter skipped this benchmark.)
+    assert!(now == 0 || w.counts(Nanos::new(now)).calls > 0, "the records landed in the window");
+    report_background(&id, threads, &tally);
+}
+
+fn time_counts(g: &mut Group<'_>, threads: Threads) {
+    let w = time_window();
+    // Outcomes in all K buckets: one second of records, 1 ms apart, successes and failures in
+    // turn (what a read costs does not depend on how many outcomes a bucket counts).
+    let span = Nanos::from_secs(1).as_u64();
+    let fill_step = Nanos::from_millis(1).as_u64();
+    let mut now = 0u64;
+    let mut failed = false;
+    while now < span {
+        w.record(Outcome::from_parts(failed, false), Nanos::new(now));
+        failed = !failed;
+        now += fill_step;
+    }
+    let read_at = Nanos::new(now - fill_step);
+    assert_eq!(w.counts(read_at).calls, span / fill_step, "every bucket holds outcomes");
+    // The background thread goes on from there, kept across samples so its time never goes
+    // backwards. A read at `read_at` reads at the window's newest time, which it advances.
+    let tally = Tally::new();
+    let id = threads.id("time10/counts");
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| {
+            measure(
+                threads,
+                iters,
+                |n| {
+                    for _ in 0..n {
+                        black_box(&w.counts(black_box(read_at)));
+                    }
+                },
+                || {
+                    black_box(
+                        w.record(black_box(Outcome::from_parts(failed, false)), Nanos::new(now)),
+                    );
+                    failed = !failed;
+                    now += STEP_NS;
+                },
+                &tally,
+            )
+        });
+    });
+    report_background(&id, threads, &tally);
+}
+
+fn window(c: &mut Criterion) {
+    let mut g = c.benchmark_group(GROUP);
+    for threads in Threads::ALL {
+        baseline_fetch_add(&mut g, threads);
+        count_record_success(&mut g, threads);
+        count_record_alternating(&mut g, threads);
+        count_counts(&mut g, threads);
+        time_record(&mut g, threads, "time10/record_success", Outcome::Success);
+        time_record(&mut g, threads, "time10/record_failure", Outcome::Failure);
+        time_counts(&mut g, threads);
+    }
+    g.finish();
+}
+
+criterion_group!(benches, window);
+criterion_main!(benches);

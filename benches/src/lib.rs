@@ -1,1 +1,268 @@
-//! Shared helpers for the criterion benchmarks in `benches/benches/`.
+//! The measuring code the criterion benchmarks in `benches/benches/` share.
+//!
+//! Every hot path is measured twice: alone (`1t`) and with a second thread working on the same
+//! object for the whole timed interval (`2t`). Both cases run the same measured loop through
+//! [`measure`], so the only difference between a `1t` and a `2t` number is the other thread.
+//!
+//! Benchmark ids follow `<subject>/<operation>/<threads>`, with the raw atomic operation a
+//! primitive is built on under the subject `baseline` (for example `baseline/fetch_add/1t`), so
+//! `scripts/bench-report.py` can pair every benchmark with its baseline of the same thread count.
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration;
+use std::thread;
+use std::time::Instant;
+
+/// Aligns a value to 128 bytes, so that it shares its cache line (and the adjacent-line
+/// prefetcher's pair of lines) with nothing else.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> core::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How many threads work on the measured object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threads {
+    /// The measured thread alone.
+    One,
+    /// The measured thread, plus one background thread that runs its own operation on the same
+    /// object in a loop for the whole timed interval.
+    Two,
+}
+
+impl Threads {
+    /// Both cases, in the order the benchmarks report them.
+    pub const ALL: [Threads; 2] = [Threads::One, Threads::Two];
+
+    /// The suffix of a benchmark id: `1t` or `2t`.
+    #[must_use]
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Threads::One => "1t",
+            Threads::Two => "2t",
+        }
+    }
+
+    /// The benchmark id `<name>/<suffix>`.
+    #[must_use]
+    pub fn id(self, name: &str) -> String {
+        format!("{name}/{}", self.suffix())
+    }
+}
+
+/// Pinning of the two threads of a [`Threads::Two`] measurement to two different CPUs (Linux).
+///
+/// Left to the scheduler, the two threads can share one CPU and run in turns, each alone on the
+/// object for a time slice: the measured thread then shows single-thread times while the
+/// background thread still makes progress, and nothing tells the run apart from a contended one.
+#[cfg(target_os = "linux")]
+mod pin {
+    use core::mem::{size_of, zeroed};
+
+    /// A set of CPUs a thread may run on.
+    pub(crate) struct CpuSet(libc::cpu_set_t);
+
+    /// How many CPUs a `cpu_set_t` can name.
+    const CAPACITY: usize = 8 * size_of::<libc::cpu_set_t>();
+
+    impl CpuSet {
+        fn empty() -> CpuSet {
+            // SAFETY: `cpu_set_t` is an array of integers, for which all bits zero is a valid
+            // value (the empty set).
+            CpuSet(unsafe { zeroed() })
+        }
+
+        /// The CPUs the calling thread may run on.
+        pub(crate) fn current() -> Option<CpuSet> {
+            let mut set = CpuSet::empty();
+            // SAFETY:
+            // - `set.0` is a live, writable `cpu_set_t`, and the size passed is its size;
+            // - pid 0 names the calling thread.
+            let rc =
+                unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut set.0) };
+            (rc == 0).then_some(set)
+        }
+
+        /// The set of `cpu` alone (`cpu` below `CAPACITY`, as [`CpuSet::first_two`] returns).
+        pub(crate) fn only(cpu: usize) -> CpuSet {
+            let mut set = CpuSet::empty();
+            if cpu < CAPACITY {
+                // SAFETY: `cpu` is below the number of CPUs a `cpu_set_t` holds, checked above.
+                unsafe { libc::CPU_SET(cpu, &mut set.0) };
+            }
+            set
+        }
+
+        /// The two lowest-numbered CPUs of the set, if it has two.
+        pub(crate) fn first_two(&self) -> Option<(usize, usize)> {
+            let mut cpus = (0..CAPACITY).filter(|&cpu| {
+                // SAFETY: `cpu` is below the number of CPUs a `cpu_set_t` holds (the range).
+                unsafe { libc::CPU_ISSET(cpu, &self.0) }
+            });
+            Some((cpus.next()?, cpus.next()?))
+        }
+
+        /// Restricts the calling thread to this set; whether that succeeded.
+        pub(crate) fn apply(&self) -> bool {
+            // SAFETY:
+            // - `self.0` is a live `cpu_set_t`, and the size passed is its size;
+            // - pid 0 names the calling thread.
+            unsafe {
+                libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &raw const self.0) == 0
+            }
+        }
+    }
+
+    /// For a 2-thread measurement: the calling thread's current CPUs (to restore afterwards),
+    /// then one CPU for the measured thread and another for the background thread; `None` when
+    /// the process may use fewer than two CPUs.
+    pub(crate) fn plan() -> Option<(CpuSet, CpuSet, CpuSet)> {
+        let original = CpuSet::current()?;
+        let (a, b) = original.first_two()?;
+        Some((original, CpuSet::only(a), CpuSet::only(b)))
+    }
+}
+
+/// Elsewhere the threads are left to the scheduler.
+#[cfg(not(target_os = "linux"))]
+mod pin {
+    pub(crate) struct CpuSet;
+
+    impl CpuSet {
+        pub(crate) fn apply(&self) -> bool {
+            false
+        }
+    }
+
+    pub(crate) fn plan() -> Option<(CpuSet, CpuSet, CpuSet)> {
+        None
+    }
+}
+
+/// Background operations the second thread runs between two checks of its stop flag. Small
+/// enough that it stops promptly, large enough that the flag check is noise.
+const BATCH: u64 = 64;
+
+/// How much the background thread did while the measured loop ran, summed over all the samples
+/// of one benchmark; a check that a `2t` number really was measured under contention.
+#[derive(Debug, Default)]
+pub struct Tally {
+    measured: AtomicU64,
+    background: AtomicU64,
+}
+
+impl Tally {
+    /// A tally with nothing counted.
+    #[must_use]
+    pub const fn new() -> Tally {
+        Tally { measured: AtomicU64::new(0), background: AtomicU64::new(0) }
+    }
+
+    /// Background operations per measured operation, over every sample counted so far; `None`
+    /// before any measured operation.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss, reason = "a ratio for display; 2^53 operations is far")]
+    pub fn background_per_measured(&self) -> Option<f64> {
+        let m = self.measured.load(Ordering::Relaxed);
+        let b = self.background.load(Ordering::Relaxed);
+        (m != 0).then(|| b as f64 / m as f64)
+    }
+
+    /// Prints the ratio for benchmark `id` (with its group: `window/count100/counts/2t`) on
+    /// standard error, where `scripts/bench-report.py` reads it; only once enough operations were
+    /// measured for it to mean something (not in criterion's `--test` mode, which runs each
+    /// benchmark once).
+    pub fn print(&self, id: &str) {
+        if self.measured.load(Ordering::Relaxed) < 10_000 {
+            return;
+        }
+        if let Some(r) = self.background_per_measured() {
+            eprintln!("{id}: background thread ran {r:.2} operations per measured operation");
+        }
+    }
+}
+
+/// Times `measured(iters)`, which must run the measured operation `iters` times, on the calling
+/// thread, and returns the elapsed wall time (what criterion's `iter_custom` expects).
+///
+/// With [`Threads::Two`], a background thread runs `background` in a loop on the same object for
+/// the whole timed interval: timing starts only once that thread has completed a first batch of
+/// operations (so it is running, not still being created), and it is stopped only after the
+/// timer has been read. On Linux the two threads are pinned to two different CPUs for the
+/// measurement (the calling thread's CPUs are restored afterwards), so that they run at the same
+/// time. Thread creation, pinning and joining are outside the timed interval. With
+/// [`Threads::One`], `background` is not run and nothing is pinned.
+///
+/// # Panics
+///
+/// If the background thread panics (the benchmark is then wrong, not slow).
+pub fn measure<M, B>(
+    threads: Threads,
+    iters: u64,
+    measured: M,
+    mut background: B,
+    tally: &Tally,
+) -> Duration
+where
+    M: FnOnce(u64),
+    B: FnMut() + Send,
+{
+    if threads == Threads::One {
+        let start = Instant::now();
+        measured(iters);
+        return start.elapsed();
+    }
+    // `progress` is written only by the background thread and read by this one only before and
+    // after the timed loop; `stop` is written once, after it. Each on its own line, so neither
+    // adds traffic to the measured object's lines.
+    let progress = Padded(AtomicU64::new(0));
+    let stop = Padded(AtomicBool::new(false));
+    let pins = pin::plan();
+    if let Some((_, measured_cpu, _)) = &pins {
+        measured_cpu.apply();
+    }
+    let elapsed = thread::scope(|s| {
+        let worker = s.spawn(|| {
+            if let Some((_, _, background_cpu)) = &pins {
+                background_cpu.apply();
+            }
+            let mut done = 0u64;
+            loop {
+                for _ in 0..BATCH {
+                    background();
+                }
+                done += BATCH;
+                // Relaxed: a progress counter, not a publication of other memory.
+                progress.store(done, Ordering::Relaxed);
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+        });
+        let mut before = progress.load(Ordering::Relaxed);
+        while before == 0 {
+            assert!(!worker.is_finished(), "the background thread stopped before the timing");
+            core::hint::spin_loop();
+            before = progress.load(Ordering::Relaxed);
+        }
+        let start = Instant::now();
+        measured(iters);
+        let elapsed = start.elapsed();
+        let after = progress.load(Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
+        assert!(worker.join().is_ok(), "the background thread panicked");
+        tally.measured.fetch_add(iters, Ordering::Relaxed);
+        tally.background.fetch_add(after - before, Ordering::Relaxed);
+        elapsed
+    });
+    if let Some((original, _, _)) = &pins {
+        original.apply();
+    }
+    elapsed
+}

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Writes docs/benchmarks.md from criterion's results: per-operation times and ratios to baselines.
+
+Usually run by scripts/bench.sh, right after `cargo bench`; standard library only.
+
+Input: every `<target-dir>/criterion/**/new/estimates.json` (with its `benchmark.json` and
+`sample.json`), where the target directory is `--target-dir`, else `$CARGO_TARGET_DIR`, else
+`target/` at the repository root. `--since` keeps only results written after a given time, so
+results left by earlier runs of renamed or removed benchmarks do not appear.
+
+Naming rule (what the benchmarks must follow, and how each is paired with its baseline):
+
+- the benchmarks of `benches/benches/<name>.rs` are in the criterion group `<name>`, and the top
+  of that file says what each measures and what the second thread does in a `2t` benchmark;
+- a benchmark id is `<subject>/<operation>/<T>t` inside a criterion group, `T` being the number of
+  threads working on the measured object (`count100/record_success/1t` in group `window`);
+- the subject `baseline` marks the raw operation a primitive is built on, measured in the same run
+  (`baseline/fetch_add/1t`);
+- each benchmark is divided by the baseline of the same group and the same `T`, whose operation is
+  the one given by the first entry of BASELINES below that matches (group, benchmark id); if none
+  matches, the group's only baseline operation for that `T`; if the group has several, `fetch_add`
+  (DEFAULT_BASELINE). A benchmark with no such baseline is listed without a ratio.
+
+A new benchmark file (breaker, limiter, ...) needs no change here when it follows the rule; a group
+with several baselines (say `fetch_add` and `compare_exchange`) adds entries to BASELINES.
+
+The statistic is criterion's median of the per-iteration times of its samples (see STATISTIC);
+a ratio divides two medians of the same run. TARGETS lists the project's performance targets; each
+is evaluated from the measured ratio, never typed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+# (group regex, benchmark-id regex, baseline operation): explicit pairings, first match wins.
+# Example: ("limiter", r"^gcra/", "compare_exchange") pairs `limiter/gcra/acquire/2t` with
+# `limiter/baseline/compare_exchange/2t`.
+BASELINES: list[tuple[str, str, str]] = []
+DEFAULT_BASELINE = "fetch_add"
+
+# The criterion estimate reported and divided: "median" or "mean".
+STATISTIC = "median"
+
+# The project's targets. `max_ratio` bounds the benchmark's time divided by its baseline's.
+# `target: False` marks a row shown beside a target for information, without a verdict.
+TARGETS = [
+    {
+        "text": "record on the count window ≤ 2× a raw fetch_add, single-threaded",
+        "group": "window",
+        "benchmark": "count100/record_success/1t",
+        "max_ratio": 2.0,
+        "target": True,
+    },
+    {
+        "text": "the same bound, for information, on the worst case of record "
+        "(every record evicts an outcome of the other kind)",
+        "group": "window",
+        "benchmark": "count100/record_alternating/1t",
+        "max_ratio": 2.0,
+        "target": False,
+    },
+]
+
+# Below this much measured time per benchmark, the numbers are flagged as indicative only.
+SHORT_MEASUREMENT_S = 2.0
+# Above this percentage of all CPU time in use just before the run, the machine is flagged busy.
+BUSY_PERCENT = 10
+
+ID_RE = re.compile(r"^(?P<subject>[^/]+)/(?P<operation>.+)/(?P<threads>\d+)t$")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Bench:
+    """One criterion benchmark's result."""
+
+    def __init__(self, directory: Path, meta: dict, estimates: dict, sample: dict | None):
+        # `c.bench_function(id)` outside a group: criterion stores the id as the group.
+        self.group = meta["group_id"] if meta.get("function_id") else "(no group)"
+        self.id = meta.get("function_id") or meta["group_id"]
+        if meta.get("value_str"):
+            self.id = f"{self.id}/{meta['value_str']}"
+        est = estimates[STATISTIC]
+        self.ns = est["point_estimate"]
+        ci = est["confidence_interval"]
+        self.low, self.high = ci["lower_bound"], ci["upper_bound"]
+        self.confidence = ci.get("confidence_level", 0.95)
+        self.measured_s = sum(sample["times"]) / 1e9 if sample else None
+        self.mtime = (directory / "estimates.json").stat().st_mtime
+        m = ID_RE.match(self.id)
+        self.subject = m["subject"] if m else None
+        self.operation = m["operation"] if m else None
+        self.threads = int(m["threads"]) if m else None
+        self.baseline: Bench | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.subject == "baseline"
+
+
+def load(criterion_dir: Path, since: float | None) -> tuple[list[Bench], int]:
+    """Every benchmark under `criterion_dir` (newer than `since`), and how many were skipped."""
+    benches, skipped = [], 0
+    for est_path in sorted(criterion_dir.glob("**/new/estimates.json")):
+        d = est_path.parent
+        if since is not None and est_path.stat().st_mtime < since:
+            skipped += 1
+            continue
+        meta_path = d / "benchmark.json"
+        if not meta_path.exists():
+            continue
+        meta = json.loads(meta_path.read_text())
+        estimates = json.loads(est_path.read_text())
+        sample_path = d / "sample.json"
+        sample = json.loads(sample_path.read_text()) if sample_path.exists() else None
+        benches.append(Bench(d, meta, estimates, sample))
+    return benches, skipped
+
+
+# Printed by the benchmarks (portcullis_benches::Tally::print) for every `2t` benchmark.
+BACKGROUND_RE = re.compile(
+    r"^(?P<id>\S+): background thread ran (?P<ratio>[0-9.]+) operations per measured operation$"
+)
+
+
+def background_ratios(log: Path | None) -> dict[str, float]:
+    """Background operations per measured operation, by `group/id`, from the run's output."""
+    if log is None:
+        return {}
+    ratios = {}
+    for line in log.read_text(errors="replace").splitlines():
+        m = BACKGROUND_RE.match(line.strip())
+        if m:
+            ratios[m["id"]] = float(m["ratio"])
+    return ratios
+
+
+def pair(benches: list[Bench]) -> None:
+    """Sets each benchmark's baseline by the naming rule in the module docstring."""
+    baselines: dict[tuple[str, int], dict[str, Bench]] = {}
+    for b in benches:
+        if b.is_baseline and b.threads is not None:
+            baselines.setdefault((b.group, b.threads), {})[b.operation] = b
+    for b in benches:
+        if b.threads is None:
+            continue
+        ops = baselines.get((b.group, b.threads), {})
+        if b.is_baseline:
+            b.baseline = b
+            continue
+        wanted = next(
+            (op for g, pat, op in BASELINES if re.search(g, b.group) and re.search(pat, b.id)),
+            None,
+        )
+        if wanted is None:
+            wanted = next(iter(ops)) if len(ops) == 1 else DEFAULT_BASELINE
+        b.baseline = ops.get(wanted)
+
+
+def fmt_ns(x: float) -> str:
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def ratio(b: Bench) -> float | None:
+    return b.ns / b.baseline.ns if b.baseline else None
+
+
+def run(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "cpu model", "Hardware"):
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def locked_version(name: str) -> str:
+    lock = REPO / "Cargo.lock"
+    try:
+        text = lock.read_text()
+    except OSError:
+        return "unknown"
+    m = re.search(rf'name = "{re.escape(name)}"\nversion = "([^"]+)"', text)
+    return m[1] if m else "unknown"
+
+
+def machine(load_before: str | None, busy_before: float | None) -> list[str]:
+    cores = os.cpu_count() or 0
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = cores
+    lines = [
+        f"- CPU: {cpu_model()} ({platform.machine()})",
+        f"- Logical CPUs: {cores} ({usable} usable by the benchmark process)",
+        f"- OS: {platform.system()} {platform.release()}",
+        f"- Compiler: `{run(['rustc', '--version'])}`; criterion {locked_version('criterion')}",
+    ]
+    if busy_before is not None:
+        lines.append(f"- CPU time in use just before the run (over 2 s): {busy_before:g}%")
+    if load_before:
+        avg = " / ".join(load_before.split()[:3])
+        lines.append(f"- Load average just before the run (1 / 5 / 15 min): {avg}")
+    return lines
+
+
+def group_table(benches: list[Bench], background: dict[str, float]) -> list[str]:
+    stat = STATISTIC
+    conf = round(benches[0].confidence * 100)
+    # The background column only for groups whose benchmarks report it.
+    with_bg = any(f"{b.group}/{b.id}" in background for b in benches)
+    lines = [
+        f"| Benchmark | {stat} ns/op | {conf}% interval | ratio to baseline | baseline |"
+        + (" background ops per op |" if with_bg else ""),
+        "| --- | ---: | ---: | ---: | --- |" + (" ---: |" if with_bg else ""),
+    ]
+    order = sorted(
+        benches,
+        key=lambda b: (b.threads if b.threads is not None else 1 << 30, not b.is_baseline, b.mtime),
+    )
+    for b in order:
+        r = ratio(b)
+        if b.is_baseline:
+            r_text, base_text = "1 (baseline)", "—"
+        elif r is None:
+            r_text, base_text = "—", "none in this run"
+        else:
+            r_text, base_text = f"{r:.2f}×", f"`{b.baseline.id}`"
+        row = f"| `{b.id}` | {fmt_ns(b.ns)} | {fmt_ns(b.low)} – {fmt_ns(b.high)} "
+        row += f"| {r_text} | {base_text} |"
+        if with_bg:
+            bg = background.get(f"{b.group}/{b.id}")
+            row += f" {bg:.2f} |" if bg is not None else " — |"
+        lines.append(row)
+    return lines
+
+
+def targets_section(benches: list[Bench]) -> list[str]:
+    by_key = {(b.group, b.id): b for b in benches}
+    lines = [
+        "## Targets",
+        "",
+        "| Target | Benchmark | measured ratio | bound | verdict |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for t in TARGETS:
+        b = by_key.get((t["group"], t["benchmark"]))
+        r = ratio(b) if b else None
+        name = f"`{t['group']}/{t['benchmark']}`"
+        bound = f"≤ {t['max_ratio']:g}×"
+        if r is None:
+            verdict = "not measured in this run"
+            shown = "—"
+        else:
+            shown = f"{r:.2f}× (÷ `{b.baseline.id}`)"
+            ok = r <= t["max_ratio"]
+            if t["target"]:
+                verdict = "**met**" if ok else "**not met**"
+            else:
+                verdict = "within the bound" if ok else "above the bound"
+                verdict += " (for information)"
+        lines.append(f"| {t['text']} | {name} | {shown} | {bound} | {verdict} |")
+    return lines
+
+
+def render(
+    benches: list[Bench],
+    commands: list[str],
+    notes: list[str],
+    load_before: str | None,
+    busy_before: float | None,
+    background: dict[str, float],
+) -> str:
+    groups: dict[str, list[Bench]] = {}
+    for b in sorted(benches, key=lambda b: b.mtime):
+        groups.setdefault(b.group, []).append(b)
+    newest = max(b.mtime for b in benches)
+    when = dt.datetime.fromtimestamp(newest, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by scripts/bench-report.py from criterion's results; do not edit by hand:",
+        "     regenerate with scripts/bench.sh. -->",
+        "",
+        "Every number below was produced by this command, on the machine described, in one run"
+        f" that finished at {when}:",
+        "",
+        "```sh",
+        *commands,
+        "```",
+        "",
+    ]
+    warnings = list(notes)
+    timed = [b for b in benches if b.measured_s is not None]
+    if timed:
+        shortest = min(timed, key=lambda b: b.measured_s)
+        if shortest.measured_s < SHORT_MEASUREMENT_S:
+            warnings.append(
+                f"Short measurement: {shortest.measured_s:.3f} s of samples for "
+                f"`{shortest.group}/{shortest.id}`, the shortest (under {SHORT_MEASUREMENT_S:g} s):"
+                " the numbers are indicative only."
+            )
+    if busy_before is not None and busy_before > BUSY_PERCENT:
+        warnings.append(
+            f"The machine was busy just before the run ({busy_before:g}% of all CPU time over "
+            "2 s): other work competed with the benchmarks, the 2-thread ones above all."
+        )
+    for w in warnings:
+        out += [f"> **Note.** {w}", ""]
+    out += [
+        "## Machine",
+        "",
+        *machine(load_before, busy_before),
+        "",
+        "## How to read the tables",
+        "",
+        f"- ns/op is criterion's {STATISTIC} of the per-iteration time of its samples, with its "
+        "confidence interval; lower is better.",
+        "- Ids are `<subject>/<operation>/<T>t`: `T` threads work on one object. With `2t`, a "
+        "second thread runs its own operation on the same object for the whole timed interval, "
+        "the two threads pinned to two different CPUs (on Linux), and the time is that of the "
+        "measured thread; what the second thread does is listed at the top of the benchmark "
+        "file (`benches/benches/<group>.rs`).",
+        "- Background ops per op (`2t` only): how many operations the second thread completed "
+        "per operation of the measured thread while the timer ran, summed over the run; near 0, "
+        "the second thread hardly ran and the row was not really measured under contention "
+        "(a reader beside a slower writer, such as `counts` beside `record`, is low by nature).",
+        "- `baseline/...` is the raw atomic operation the primitives are built on, measured in the "
+        "same run; the ratio divides a benchmark's time by that of the baseline with the same "
+        "`T`, so it depends less on the machine than the times do (pairing rule: top of "
+        "`scripts/bench-report.py`).",
+        "",
+    ]
+    for group, members in groups.items():
+        out += [f"## Group `{group}`", "", *group_table(members, background), ""]
+    out += targets_section(benches)
+    out.append("")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--target-dir",
+        type=Path,
+        default=Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target"),
+        help="cargo's target directory (default: $CARGO_TARGET_DIR, else target/)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=REPO / "docs" / "benchmarks.md", help="file to write"
+    )
+    parser.add_argument(
+        "--command",
+        action="append",
+        required=True,
+        help="a command line that produced the results (repeat for several lines)",
+    )
+    parser.add_argument(
+        "--since",
+        type=float,
+        help="ignore results written before this time (seconds since the Unix epoch)",
+    )
+    parser.add_argument("--note", action="append", default=[], help="a note for the top")
+    parser.add_argument(
+        "--output-log",
+        type=Path,
+        help="what the benchmarks printed (for the background-thread check of `2t` rows)",
+    )
+    parser.add_argument(
+        "--load-before",
+        help="the contents of /proc/loadavg just before the run",
+    )
+    parser.add_argument(
+        "--busy-before",
+        help="percentage of all CPU time in use just before the run (flags a busy machine)",
+    )
+    args = parser.parse_args()
+
+    target_dir = args.target_dir if args.target_dir.is_absolute() else REPO / args.target_dir
+    criterion_dir = target_dir / "criterion"
+    if not criterion_dir.is_dir():
+        print(f"bench-report: no criterion results in {criterion_dir}", file=sys.stderr)
+        return 1
+    benches, skipped = load(criterion_dir, args.since)
+    if skipped:
+        print(f"bench-report: skipped {skipped} result(s) older than this run", file=sys.stderr)
+    if not benches:
+        print(f"bench-report: no results in {criterion_dir}", file=sys.stderr)
+        return 1
+    pair(benches)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    background = background_ratios(args.output_log)
+    busy_before = float(args.busy_before) if args.busy_before else None
+    args.output.write_text(
+        render(benches, args.command, args.note, args.load_before, busy_before, background)
+    )
+    print(f"bench-report: wrote {args.output} ({len(benches)} benchmarks)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
