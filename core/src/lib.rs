@@ -10,14 +10,18 @@
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
+//! - [`limiter`]: [`RateLimiter`](limiter::RateLimiter), a token bucket implemented as GCRA on
+//!   one atomic word: weighted permits, wait times, reservations, run-time reconfiguration.
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
-//!   `MonotonicClock` with the `std` feature.
+//!   `MonotonicClock`, and the cheap `CoarseClock` and `UpkeepClock`, with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
 //! - [`ConfigError`]: why a configuration was rejected.
 //!
 //! # Features
 //!
-//! - `std`: adds `clock::MonotonicClock`. Nothing else changes.
+//! - `std`: adds `clock::MonotonicClock`, `clock::CoarseClock` (`CLOCK_MONOTONIC_COARSE` through
+//!   `libc`) and `clock::UpkeepClock` (refreshed by a background thread the caller starts).
+//!   Nothing else changes.
 //! - `portable-atomic`: takes atomics from `portable-atomic` (without its lock-based fallback).
 //!   Targets without 64-bit atomics (for example `thumbv7em`) build only if the final binary opts
 //!   into portable-atomic's `critical-section` or `unsafe-assume-single-core` backend itself; the
@@ -41,6 +45,7 @@ extern crate std;
 
 pub mod clock;
 mod error;
+pub mod limiter;
 pub mod rng;
 mod sync;
 pub mod window;
