@@ -16,6 +16,11 @@ use core::time::Duration;
 
 use crate::sync::plain::{AtomicU64, Ordering};
 
+#[cfg(feature = "std")]
+mod cheap;
+#[cfg(feature = "std")]
+pub use cheap::{CoarseClock, UpkeepClock};
+
 /// A point on a monotonic clock, or a span between two points, in nanoseconds.
 ///
 /// A plain `u64`: 2⁶⁴ ns is about 584 years, so a clock that starts at boot never wraps.

@@ -113,6 +113,17 @@ pub enum ConfigError {
         /// The rule, or rules, it needs (one of them).
         needs: &'static str,
     },
+    /// The time a full bucket takes to refill (`interval × burst`) exceeds `max_ns`.
+    BurstSpanOverflow {
+        /// The config field.
+        field: &'static str,
+        /// The emission interval, in nanoseconds.
+        interval_ns: u64,
+        /// The burst.
+        burst: u64,
+        /// The largest `interval × burst` accepted, in nanoseconds.
+        max_ns: u64,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -154,6 +165,10 @@ impl fmt::Display for ConfigError {
                 "successes_to_close must be at most half_open_probes ({probes}), got {successes}"
             ),
             ConfigError::MissingRule { field, needs } => write!(f, "{field} needs {needs}"),
+            ConfigError::BurstSpanOverflow { field, interval_ns, burst, max_ns } => write!(
+                f,
+                "{field}: interval × burst ({interval_ns} ns × {burst}) must not exceed {max_ns} ns"
+            ),
         }
     }
 }
@@ -179,7 +194,8 @@ impl ConfigError {
             | ConfigError::HysteresisImpossible { field, .. }
             | ConfigError::AdaptiveLimitOrder { field, .. }
             | ConfigError::ZeroCount { field }
-            | ConfigError::MissingRule { field, .. } => field,
+            | ConfigError::MissingRule { field, .. }
+            | ConfigError::BurstSpanOverflow { field, .. } => field,
             ConfigError::MinCallsExceedWindow { .. } => "min_calls",
             ConfigError::SuccessesExceedProbes { .. } => "successes_to_close",
         }

@@ -25,8 +25,10 @@
 //!   mode), and its RAII [`Permit`](bulkhead::Permit).
 //! - [`adaptive`]: concurrency limits that move with observed latency,
 //!   [`Aimd`](adaptive::Aimd) and [`Gradient`](adaptive::Gradient), which feed a bulkhead's limit.
+//! - [`limiter`]: [`RateLimiter`](limiter::RateLimiter), a token bucket implemented as GCRA on
+//!   one atomic word: weighted permits, wait times, reservations, run-time reconfiguration.
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
-//!   `MonotonicClock` with the `std` feature.
+//!   `MonotonicClock`, and the cheap `CoarseClock` and `UpkeepClock`, with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
 //! - [`ConfigError`]: why a configuration was rejected.
 //!
@@ -34,6 +36,9 @@
 //!
 //! - `std`: adds `clock::MonotonicClock` and `bulkhead::Bulkhead::acquire_timeout` (a bounded,
 //!   parking wait for permits). Nothing else changes.
+//! - `std`: adds `clock::MonotonicClock`, `clock::CoarseClock` (`CLOCK_MONOTONIC_COARSE` through
+//!   `libc`) and `clock::UpkeepClock` (refreshed by a background thread the caller starts).
+//!   Nothing else changes.
 //! - `portable-atomic`: takes atomics from `portable-atomic` (without its lock-based fallback).
 //!   Targets without 64-bit atomics (for example `thumbv7em`) build only if the final binary opts
 //!   into portable-atomic's `critical-section` or `unsafe-assume-single-core` backend itself; the
@@ -64,6 +69,7 @@ mod error;
 pub mod health;
 pub mod hedge;
 pub mod histogram;
+pub mod limiter;
 pub mod rng;
 mod sync;
 pub mod window;

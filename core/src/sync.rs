@@ -15,13 +15,13 @@
 //! `loom_const_fn!`: `const` in normal builds, plain under loom.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicU64, Ordering, fence};
 
 #[cfg(all(not(loom), feature = "portable-atomic"))]
-pub(crate) use portable_atomic::{AtomicU64, Ordering};
+pub(crate) use portable_atomic::{AtomicU64, Ordering, fence};
 
 #[cfg(all(not(loom), not(feature = "portable-atomic")))]
-pub(crate) use core::sync::atomic::{AtomicU64, Ordering};
+pub(crate) use core::sync::atomic::{AtomicU64, Ordering, fence};
 
 /// Atomics that are never model-checked: the [`ManualClock`](crate::clock::ManualClock) that tests
 /// and the simulator drive from outside a loom model.
