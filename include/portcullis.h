@@ -352,7 +352,7 @@ typedef struct {
    * Whether shadow mode is on.
    */
   bool shadow;
-} pcl_bulkhead_snapshot;
+} pcl_bulkhead_stats;
 
 /**
  * Configuration of a `pcl_health`. Start from `pcl_health_config_default()`.
@@ -587,7 +587,7 @@ PCL_NODISCARD pcl_status pcl_bulkhead_set_shadow(const pcl_bulkhead *bulkhead, b
  */
 PCL_NODISCARD
 pcl_status pcl_bulkhead_snapshot(const pcl_bulkhead *bulkhead,
-                                 pcl_bulkhead_snapshot *snapshot_out);
+                                 pcl_bulkhead_stats *snapshot_out);
 
 /**
  * The monotonic clock (`CLOCK_MONOTONIC`) in nanoseconds.

@@ -52,7 +52,7 @@ unsafe impl Config for pcl_bulkhead_config {
 /// A bulkhead's counters at one moment.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct pcl_bulkhead_snapshot {
+pub struct pcl_bulkhead_stats {
     /// Admissions so far (may lag by up to 256 per decision in progress).
     pub admitted: u64,
     /// Refusals so far (same lag).
@@ -272,13 +272,13 @@ pub unsafe extern "C" fn pcl_bulkhead_set_shadow(
 #[must_use]
 pub unsafe extern "C" fn pcl_bulkhead_snapshot(
     bulkhead: *const pcl_bulkhead,
-    snapshot_out: *mut pcl_bulkhead_snapshot,
+    snapshot_out: *mut pcl_bulkhead_stats,
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
     unsafe {
         with(bulkhead, |b| {
             let s = b.0.snapshot();
-            let out = pcl_bulkhead_snapshot {
+            let out = pcl_bulkhead_stats {
                 admitted: s.admitted,
                 rejected: s.rejected,
                 over_releases: s.over_releases,

@@ -11,6 +11,7 @@ int main(void) {
     test_shared_memory();
     test_deadline();
     test_health();
+    test_bulkhead();
     printf("%d passed, %d failed\n", pcl_test_passed, pcl_test_failed);
     return pcl_test_failed == 0 ? 0 : 1;
 }

@@ -39,5 +39,6 @@ void test_time_window(void);
 void test_shared_memory(void);
 void test_deadline(void);
 void test_health(void);
+void test_bulkhead(void);
 
 #endif
