@@ -39,6 +39,37 @@ pub enum ConfigError {
         /// The count it must divide by.
         divisor: u64,
     },
+    // Retry policies and retry budgets (`retry`).
+    /// A retry setting is below its minimum (for example `max_attempts` of 0, an exponential
+    /// `multiplier_permille` below 1000, a zero `base_delay` with a growing backoff).
+    RetryBelowMinimum {
+        /// The config field.
+        field: &'static str,
+        /// The smallest value allowed.
+        min: u64,
+        /// The value given.
+        value: u64,
+    },
+    /// A retry setting is above its maximum (for example a proportional jitter above 1,000,000
+    /// ppm, a budget ratio above 10,000 per mille).
+    RetryAboveMaximum {
+        /// The config field.
+        field: &'static str,
+        /// The largest value allowed.
+        max: u64,
+        /// The value given.
+        value: u64,
+    },
+    /// An upper bound is below the lower bound it must not be below (`max_delay` below
+    /// `base_delay`, `pushback_max` below `pushback_min`).
+    RetryBoundBelowBase {
+        /// The config field that is the upper bound.
+        field: &'static str,
+        /// The lower bound it must reach, in the field's unit.
+        base: u64,
+        /// The value given.
+        value: u64,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -52,6 +83,16 @@ impl fmt::Display for ConfigError {
                 f,
                 "{field} must be a multiple of {divisor} ns (the bucket count), got {duration_ns} ns"
             ),
+            // Retry policies and retry budgets (`retry`).
+            ConfigError::RetryBelowMinimum { field, min, value } => {
+                write!(f, "{field} must be at least {min}, got {value}")
+            }
+            ConfigError::RetryAboveMaximum { field, max, value } => {
+                write!(f, "{field} must be at most {max}, got {value}")
+            }
+            ConfigError::RetryBoundBelowBase { field, base, value } => {
+                write!(f, "{field} must be at least {base} (its lower bound), got {value}")
+            }
         }
     }
 }

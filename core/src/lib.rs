@@ -10,6 +10,11 @@
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
+//! - [`retry`]: [`RetryPolicy`](retry::RetryPolicy) and the per-call
+//!   [`RetryState`](retry::RetryState) (backoff, jitter, attempts, total time budget, server
+//!   push-back, error classes as data), and the shared retry budgets
+//!   [`RetryThrottle`](retry::RetryThrottle) (gRPC) and [`RatioBudget`](retry::RatioBudget)
+//!   (Finagle).
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
 //!   `MonotonicClock` with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
@@ -41,6 +46,7 @@ extern crate std;
 
 pub mod clock;
 mod error;
+pub mod retry;
 pub mod rng;
 mod sync;
 pub mod window;
