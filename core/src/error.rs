@@ -139,9 +139,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "{field} must be a multiple of {divisor} ns (the bucket count), got {duration_ns} ns"
             ),
-            ConfigError::OutOfRange { field, min, max, got } => {
-                write!(f, "{field} must be in {min}..={max}, got {got}")
-            }
+            ConfigError::OutOfRange { field, min, max, got } => match (min, max) {
+                (_, u64::MAX) => write!(f, "{field} must be at least {min}, got {got}"),
+                (0, _) => write!(f, "{field} must be at most {max}, got {got}"),
+                _ => write!(f, "{field} must be in {min}..={max}, got {got}"),
+            },
             ConfigError::FieldsOutOfOrder { field, value, lower_field, lower } => {
                 write!(f, "{field} must be at least {lower_field} ({lower}), got {value}")
             }

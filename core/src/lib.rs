@@ -27,6 +27,11 @@
 //!   [`Aimd`](adaptive::Aimd) and [`Gradient`](adaptive::Gradient), which feed a bulkhead's limit.
 //! - [`limiter`]: [`RateLimiter`](limiter::RateLimiter), a token bucket implemented as GCRA on
 //!   one atomic word: weighted permits, wait times, reservations, run-time reconfiguration.
+//! - [`retry`]: [`RetryPolicy`](retry::RetryPolicy) and the per-call
+//!   [`RetryState`](retry::RetryState) (backoff, jitter, attempts, total time budget, server
+//!   push-back, error classes as data), and the shared retry budgets
+//!   [`RetryThrottle`](retry::RetryThrottle) (gRPC) and [`RatioBudget`](retry::RatioBudget)
+//!   (Finagle).
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
 //!   `MonotonicClock`, and the cheap `CoarseClock` and `UpkeepClock`, with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
@@ -70,6 +75,7 @@ pub mod health;
 pub mod hedge;
 pub mod histogram;
 pub mod limiter;
+pub mod retry;
 pub mod rng;
 mod sync;
 pub mod window;

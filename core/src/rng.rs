@@ -41,7 +41,7 @@ pub const fn scale(x: u64, bound: u64) -> u64 {
 /// assert_eq!(a.next_u64(), b.next_u64()); // same seed, same sequence
 /// assert!(a.below(10) < 10);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SplitMix64 {
     state: u64,
 }

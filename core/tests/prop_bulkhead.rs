@@ -46,7 +46,7 @@ fn errors_read_as_sentences() {
     let b = Bulkhead::new(2).unwrap();
     assert_eq!(
         b.resize(MAX_LIMIT + 1).unwrap_err().to_string(),
-        "limit must be in 0..=8388607, got 8388608"
+        "limit must be at most 8388607, got 8388608"
     );
     let p = b.try_acquire(2).unwrap();
     assert_eq!(

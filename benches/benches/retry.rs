@@ -1,0 +1,155 @@
+//! Retry decisions and retry-budget operations against the raw atomic operations they are built
+//! on, in one criterion group so that the ratios come from the same run.
+//!
+//! IDs: `retry/baseline/<op>/<threads>` for the raw atomics, `retry/<thing>/<op>/<threads>` for
+//! portcullis. `2t` means a second thread hammers the same object in the background while the
+//! measured thread runs. Check quickly with
+//! `cargo bench -p portcullis-benches --bench retry -- --warm-up-time 0.2 --measurement-time 0.5`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use portcullis::Nanos;
+use portcullis::retry::{
+    Backoff, ErrorClass, Jitter, RatioBudget, RatioBudgetConfig, RetryConfig, RetryPolicy,
+    RetryState, RetryThrottle, ThrottleConfig,
+};
+
+/// Runs `op` `iters` times on this thread while `background` runs in a loop on another thread
+/// until the measurement ends; returns the measured thread's time.
+fn with_background<T: Sync>(
+    iters: u64,
+    shared: &T,
+    background: impl Fn(&T) + Sync,
+    op: impl Fn(&T),
+) -> Duration {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                background(shared);
+            }
+        });
+        let start = Instant::now();
+        for _ in 0..iters {
+            op(shared);
+        }
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        elapsed
+    })
+}
+
+fn cas_increment(a: &AtomicU64) {
+    let mut cur = a.load(Ordering::Relaxed);
+    loop {
+        match a.compare_exchange_weak(cur, cur + 1, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => cur = actual,
+        }
+    }
+}
+
+fn retry(c: &mut Criterion) {
+    let mut g = c.benchmark_group("retry");
+
+    let word = AtomicU64::new(0);
+    g.bench_function("baseline/fetch_add/1t", |b| {
+        b.iter(|| black_box(word.fetch_add(1, Ordering::Relaxed)));
+    });
+    g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_increment(black_box(&word))));
+    g.bench_function("baseline/fetch_add/2t", |b| {
+        b.iter_custom(|iters| {
+            with_background(
+                iters,
+                &word,
+                |w| {
+                    w.fetch_add(1, Ordering::Relaxed);
+                },
+                |w| {
+                    black_box(w.fetch_add(1, Ordering::Relaxed));
+                },
+            )
+        });
+    });
+
+    // A retry decision: exponential backoff with full jitter, from a call four retries in.
+    let policy = RetryPolicy::new(RetryConfig {
+        max_attempts: 10,
+        backoff: Backoff::Exponential { multiplier_permille: 2_000 },
+        jitter: Jitter::Full,
+        ..RetryConfig::DEFAULT
+    })
+    .expect("valid config");
+    let mut call = RetryState::new(&policy, Nanos::ZERO, 7);
+    for _ in 0..4 {
+        let _ = call.decide(&policy, ErrorClass::Retryable, Nanos::ZERO);
+    }
+    g.bench_function("policy/decide/1t", |b| {
+        b.iter(|| {
+            let mut s = black_box(call);
+            black_box(s.decide(&policy, black_box(ErrorClass::Retryable), Nanos::from_millis(1)))
+        });
+    });
+
+    // gRPC throttling: a failure (the retry decision of the budget) and a success.
+    let throttle = RetryThrottle::new(ThrottleConfig::DEFAULT).expect("valid config");
+    g.bench_function("throttle/record_failure/1t", |b| {
+        b.iter(|| {
+            throttle.record_success();
+            black_box(throttle.record_failure())
+        });
+    });
+    g.bench_function("throttle/record_failure/2t", |b| {
+        b.iter_custom(|iters| {
+            with_background(
+                iters,
+                &throttle,
+                |t| {
+                    t.record_success();
+                    t.record_failure();
+                },
+                |t| {
+                    t.record_success();
+                    black_box(t.record_failure());
+                },
+            )
+        });
+    });
+
+    // Finagle ratio budget: a deposit (a request) and a withdrawal (a retry), one ratio each.
+    let ratio = RatioBudget::<10>::new(RatioBudgetConfig {
+        retry_ratio_permille: 1_000,
+        ..RatioBudgetConfig::DEFAULT
+    })
+    .expect("valid config");
+    let now = Nanos::from_secs(1);
+    g.bench_function("ratio/deposit_withdraw/1t", |b| {
+        b.iter(|| {
+            ratio.deposit(now);
+            black_box(ratio.try_withdraw(now))
+        });
+    });
+    g.bench_function("ratio/deposit_withdraw/2t", |b| {
+        b.iter_custom(|iters| {
+            with_background(
+                iters,
+                &ratio,
+                |r| {
+                    r.deposit(now);
+                    r.try_withdraw(now);
+                },
+                |r| {
+                    r.deposit(now);
+                    black_box(r.try_withdraw(now));
+                },
+            )
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, retry);
+criterion_main!(benches);
