@@ -77,6 +77,9 @@ fi
 step "C packaging: pkg-config and CMake consumers of an installed libportcullis"
 scripts/test-c-packaging.sh
 
+step "binding status lists match the C header"
+python3 scripts/gen-statuses.py --check
+
 step "C++ wrapper: GoogleTest through CMake (-Wall -Wextra -Wpedantic -Werror)"
 cargo build -p portcullis-ffi
 cmake -S bindings/cpp -B target/cpp -G Ninja -DPORTCULLIS_LIB_DIR="$PWD/target/debug" >/dev/null

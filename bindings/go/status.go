@@ -7,32 +7,6 @@ import "C"
 // one, so errors.Is(err, ErrRateLimited) works.
 type Status uint32
 
-// Statuses (the numbers of the C API's pcl_status).
-const (
-	StatusOK Status = C.PCL_STATUS_OK
-)
-
-// Errors: normal refusals (1..99), caller errors (100..199) and internal errors (200..).
-var (
-	ErrRejectedOpen          error = Status(C.PCL_STATUS_REJECTED_OPEN)
-	ErrRejectedHalfOpenFull  error = Status(C.PCL_STATUS_REJECTED_HALF_OPEN_FULL)
-	ErrRejectedForcedOpen    error = Status(C.PCL_STATUS_REJECTED_FORCED_OPEN)
-	ErrRateLimited           error = Status(C.PCL_STATUS_RATE_LIMITED)
-	ErrNoPermits             error = Status(C.PCL_STATUS_NO_PERMITS)
-	ErrExpired               error = Status(C.PCL_STATUS_EXPIRED)
-	ErrNotCounted            error = Status(C.PCL_STATUS_NOT_COUNTED)
-	ErrNullArgument          error = Status(C.PCL_STATUS_NULL_ARGUMENT)
-	ErrBufferTooSmall        error = Status(C.PCL_STATUS_BUFFER_TOO_SMALL)
-	ErrMisaligned            error = Status(C.PCL_STATUS_MISALIGNED)
-	ErrVersionMismatch       error = Status(C.PCL_STATUS_VERSION_MISMATCH)
-	ErrInvalidArgument       error = Status(C.PCL_STATUS_INVALID_ARGUMENT)
-	ErrOutOfMemory           error = Status(C.PCL_STATUS_OUT_OF_MEMORY)
-	ErrInvalidWindowSize     error = Status(C.PCL_STATUS_INVALID_WINDOW_SIZE)
-	ErrInvalidWindowDuration error = Status(C.PCL_STATUS_INVALID_WINDOW_DURATION)
-	ErrInvalidWindowBuckets  error = Status(C.PCL_STATUS_INVALID_WINDOW_BUCKETS)
-	ErrPanic                 error = Status(C.PCL_STATUS_PANIC)
-)
-
 // ErrClosed is returned by every method of a handle after Close.
 var ErrClosed = closedError{}
 

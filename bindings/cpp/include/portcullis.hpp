@@ -24,6 +24,7 @@ namespace portcullis {
 
 /// The result of a call: the C `pcl_status` as a scoped enum.
 enum class Status : uint32_t {
+    // BEGIN GENERATED STATUSES (scripts/gen-statuses.py)
     Ok = PCL_STATUS_OK,
     RejectedOpen = PCL_STATUS_REJECTED_OPEN,
     RejectedHalfOpenFull = PCL_STATUS_REJECTED_HALF_OPEN_FULL,
@@ -38,10 +39,25 @@ enum class Status : uint32_t {
     VersionMismatch = PCL_STATUS_VERSION_MISMATCH,
     InvalidArgument = PCL_STATUS_INVALID_ARGUMENT,
     OutOfMemory = PCL_STATUS_OUT_OF_MEMORY,
+    ExceedsCapacity = PCL_STATUS_EXCEEDS_CAPACITY,
+    OverRelease = PCL_STATUS_OVER_RELEASE,
+    HeaderEmpty = PCL_STATUS_HEADER_EMPTY,
+    HeaderMissingValue = PCL_STATUS_HEADER_MISSING_VALUE,
+    HeaderMissingUnit = PCL_STATUS_HEADER_MISSING_UNIT,
+    HeaderTooManyDigits = PCL_STATUS_HEADER_TOO_MANY_DIGITS,
+    HeaderBadUnit = PCL_STATUS_HEADER_BAD_UNIT,
+    HeaderNotADigit = PCL_STATUS_HEADER_NOT_A_DIGIT,
+    HeaderOverflow = PCL_STATUS_HEADER_OVERFLOW,
+    Panic = PCL_STATUS_PANIC,
     InvalidWindowSize = PCL_STATUS_INVALID_WINDOW_SIZE,
     InvalidWindowDuration = PCL_STATUS_INVALID_WINDOW_DURATION,
     InvalidWindowBuckets = PCL_STATUS_INVALID_WINDOW_BUCKETS,
-    Panic = PCL_STATUS_PANIC,
+    InvalidBulkheadLimit = PCL_STATUS_INVALID_BULKHEAD_LIMIT,
+    InvalidHealthDegradeAfter = PCL_STATUS_INVALID_HEALTH_DEGRADE_AFTER,
+    InvalidHealthRecoverAfter = PCL_STATUS_INVALID_HEALTH_RECOVER_AFTER,
+    InvalidHealthCheckInterval = PCL_STATUS_INVALID_HEALTH_CHECK_INTERVAL,
+    InvalidHealthInitialState = PCL_STATUS_INVALID_HEALTH_INITIAL_STATE,
+    // END GENERATED STATUSES
 };
 
 /// A static description of `s` (never null).
