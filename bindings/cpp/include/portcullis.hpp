@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <climits>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -309,6 +310,246 @@ private:
     };
     explicit TimeWindow(pcl_time_window *p) noexcept : ptr_(p) {}
     std::unique_ptr<pcl_time_window, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bulkhead
+
+/// Configuration of a bulkhead.
+struct BulkheadConfig {
+    uint32_t limit = 10;
+    bool shadow = false;
+
+    [[nodiscard]] pcl_bulkhead_config to_c() const noexcept {
+        pcl_bulkhead_config c = pcl_bulkhead_config_default();
+        c.limit = limit;
+        c.shadow = shadow;
+        return c;
+    }
+};
+
+/// Counters of a bulkhead.
+using BulkheadStats = pcl_bulkhead_stats;
+
+namespace detail {
+template <class Derived>
+class BulkheadOps;
+}  // namespace detail
+
+/// Permits taken from a bulkhead, given back when the object is destroyed (or by release()).
+/// Move-only. Holds a pointer to the bulkhead, which must outlive it.
+class [[nodiscard]] BulkheadPermit {
+public:
+    BulkheadPermit(BulkheadPermit &&other) noexcept
+        : bulkhead_(std::exchange(other.bulkhead_, nullptr)), n_(other.n_) {}
+    BulkheadPermit &operator=(BulkheadPermit &&other) noexcept {
+        if (this != &other) {
+            (void)release();
+            bulkhead_ = std::exchange(other.bulkhead_, nullptr);
+            n_ = other.n_;
+        }
+        return *this;
+    }
+    BulkheadPermit(const BulkheadPermit &) = delete;
+    BulkheadPermit &operator=(const BulkheadPermit &) = delete;
+    ~BulkheadPermit() { (void)release(); }
+
+    /// The number of permits held (0 once released).
+    [[nodiscard]] uint32_t permits() const noexcept { return bulkhead_ != nullptr ? n_ : 0; }
+    /// Gives the permits back now; later calls (and the destructor) do nothing.
+    Status release() noexcept {
+        if (bulkhead_ == nullptr) return Status::Ok;
+        const pcl_bulkhead *b = std::exchange(bulkhead_, nullptr);
+        return detail::from_c(pcl_bulkhead_release(b, n_));
+    }
+
+private:
+    template <class>
+    friend class detail::BulkheadOps;
+    BulkheadPermit(const pcl_bulkhead *b, uint32_t n) noexcept : bulkhead_(b), n_(n) {}
+    const pcl_bulkhead *bulkhead_;
+    uint32_t n_;
+};
+
+namespace detail {
+template <class Derived>
+class BulkheadOps {
+public:
+    /// Takes `n` permits, all or nothing; the permit gives them back when destroyed.
+    [[nodiscard]] Result<BulkheadPermit> try_acquire(uint32_t n = 1) const noexcept {
+        const Status s = from_c(pcl_bulkhead_try_acquire(self(), n));
+        if (s != Status::Ok) return s;
+        return BulkheadPermit(self(), n);
+    }
+    /// Takes `n` permits, waiting up to `timeout`.
+    template <class Rep, class Period>
+    [[nodiscard]] Result<BulkheadPermit> acquire_for(uint32_t n, std::chrono::duration<Rep, Period> timeout) const noexcept {
+        const Status s = from_c(pcl_bulkhead_acquire_timeout(self(), n, to_ns(timeout)));
+        if (s != Status::Ok) return s;
+        return BulkheadPermit(self(), n);
+    }
+    /// Changes the limit (permits out above it stay out until released).
+    [[nodiscard]] Status resize(uint32_t limit) const noexcept {
+        return detail::from_c(pcl_bulkhead_resize(self(), limit));
+    }
+    /// Turns shadow mode on or off.
+    [[nodiscard]] Status set_shadow(bool on) const noexcept {
+        return detail::from_c(pcl_bulkhead_set_shadow(self(), on));
+    }
+    /// The counters.
+    [[nodiscard]] Result<BulkheadStats> stats() const noexcept {
+        BulkheadStats st{};
+        const Status s = detail::from_c(pcl_bulkhead_snapshot(self(), &st));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+
+private:
+    const pcl_bulkhead *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+}  // namespace detail
+
+/// A view of a bulkhead placed in caller or shared memory; not owning.
+class BulkheadView : public detail::BulkheadOps<BulkheadView> {
+public:
+    static constexpr std::size_t size = PCL_BULKHEAD_SIZE;
+    static constexpr std::size_t alignment = PCL_BULKHEAD_ALIGN;
+
+    [[nodiscard]] static Result<BulkheadView> init(void *mem, std::size_t bytes, const BulkheadConfig &config = {}) noexcept {
+        const pcl_bulkhead_config c = config.to_c();
+        const Status s = detail::from_c(pcl_bulkhead_init(mem, bytes, &c));
+        if (s != Status::Ok) return s;
+        return BulkheadView(static_cast<const pcl_bulkhead *>(mem));
+    }
+    [[nodiscard]] static BulkheadView attach(const void *mem) noexcept {
+        return BulkheadView(static_cast<const pcl_bulkhead *>(mem));
+    }
+    [[nodiscard]] const pcl_bulkhead *capi() const noexcept { return ptr_; }
+
+private:
+    explicit BulkheadView(const pcl_bulkhead *p) noexcept : ptr_(p) {}
+    const pcl_bulkhead *ptr_;
+};
+
+/// A bulkhead on the heap, owned (move-only).
+class Bulkhead : public detail::BulkheadOps<Bulkhead> {
+public:
+    [[nodiscard]] static Result<Bulkhead> create(const BulkheadConfig &config = {}) noexcept {
+        const pcl_bulkhead_config c = config.to_c();
+        pcl_bulkhead *p = nullptr;
+        const Status s = detail::from_c(pcl_bulkhead_new(&c, &p));
+        if (s != Status::Ok) return s;
+        return Bulkhead(p);
+    }
+    [[nodiscard]] const pcl_bulkhead *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_bulkhead *p) const noexcept { pcl_bulkhead_free(p); }
+    };
+    explicit Bulkhead(pcl_bulkhead *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_bulkhead, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Health
+
+/// Health states, best first.
+enum class HealthState : uint32_t {
+    Healthy = PCL_HEALTH_HEALTHY,
+    Degraded = PCL_HEALTH_DEGRADED,
+    Unhealthy = PCL_HEALTH_UNHEALTHY,
+    Critical = PCL_HEALTH_CRITICAL,
+};
+
+/// The effect of one check result.
+struct HealthTransition {
+    HealthState from;
+    HealthState to;
+    [[nodiscard]] bool changed() const noexcept { return from != to; }
+};
+
+/// A health state machine with hysteresis on the heap, owned (move-only). Configure it through
+/// the C struct (start from `pcl_health_config_default()`).
+class HealthMachine {
+public:
+    [[nodiscard]] static Result<HealthMachine> create(const pcl_health_config &config = pcl_health_config_default()) noexcept {
+        pcl_health *p = nullptr;
+        const Status s = detail::from_c(pcl_health_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return HealthMachine(p);
+    }
+    /// Records one check result at `t`.
+    [[nodiscard]] Result<HealthTransition> record(bool success, TimePoint t) const noexcept {
+        pcl_health_transition tr{};
+        const Status s = detail::from_c(pcl_health_record(ptr_.get(), success, to_ns(t), &tr));
+        if (s != Status::Ok) return s;
+        return HealthTransition{static_cast<HealthState>(tr.from), static_cast<HealthState>(tr.to)};
+    }
+    /// Records one check result now.
+    [[nodiscard]] Result<HealthTransition> record(bool success) const noexcept { return record(success, now()); }
+    /// The current state.
+    [[nodiscard]] Result<HealthState> state() const noexcept {
+        uint32_t st = 0;
+        const Status s = detail::from_c(pcl_health_state(ptr_.get(), &st));
+        if (s != Status::Ok) return s;
+        return static_cast<HealthState>(st);
+    }
+    /// How long until the next check is due at `t` (zero: now).
+    [[nodiscard]] Result<std::chrono::nanoseconds> next_check(TimePoint t) const noexcept {
+        uint64_t due = 0;
+        const Status s = detail::from_c(pcl_health_next_check(ptr_.get(), to_ns(t), &due));
+        if (s != Status::Ok) return s;
+        return std::chrono::nanoseconds(static_cast<std::chrono::nanoseconds::rep>(due));
+    }
+    [[nodiscard]] Status reset() const noexcept { return detail::from_c(pcl_health_reset(ptr_.get())); }
+    [[nodiscard]] const pcl_health *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_health *p) const noexcept { pcl_health_free(p); }
+    };
+    explicit HealthMachine(pcl_health *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_health, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Deadlines
+
+/// An absolute deadline on the steady clock. `Deadline::never()` never expires.
+class Deadline {
+public:
+    explicit constexpr Deadline(uint64_t at_ns) noexcept : at_(at_ns) {}
+    explicit Deadline(TimePoint at) noexcept : at_(to_ns(at)) {}
+    [[nodiscard]] static constexpr Deadline never() noexcept { return Deadline(PCL_DEADLINE_NEVER); }
+    /// `timeout` from `t`.
+    template <class Rep, class Period>
+    [[nodiscard]] static Deadline after(std::chrono::duration<Rep, Period> timeout, TimePoint t = now()) noexcept {
+        const uint64_t base = to_ns(t), d = to_ns(timeout);
+        return Deadline(d > PCL_DEADLINE_NEVER - base ? PCL_DEADLINE_NEVER : base + d);
+    }
+    [[nodiscard]] constexpr uint64_t ns() const noexcept { return at_; }
+    /// Time left at `t`; `Status::Expired` at or after the deadline (never a negative duration).
+    [[nodiscard]] Result<std::chrono::nanoseconds> remaining(TimePoint t = now()) const noexcept {
+        uint64_t left = 0;
+        const Status s = detail::from_c(pcl_deadline_remaining(at_, to_ns(t), &left));
+        if (s != Status::Ok) return s;
+        return std::chrono::nanoseconds(left > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(left));
+    }
+    /// The deadline for a downstream call that leaves `reserve` for the response.
+    template <class Rep, class Period>
+    [[nodiscard]] Deadline child(std::chrono::duration<Rep, Period> reserve) const noexcept {
+        return Deadline(pcl_deadline_child(at_, to_ns(reserve)));
+    }
+    /// Whether a retry after `delay` still leaves `min_attempt` before the deadline.
+    template <class R1, class P1, class R2, class P2>
+    [[nodiscard]] bool retry_allowed(std::chrono::duration<R1, P1> delay, std::chrono::duration<R2, P2> min_attempt,
+                                     TimePoint t = now()) const noexcept {
+        return pcl_deadline_retry_allowed(at_, to_ns(t), to_ns(delay), to_ns(min_attempt)) == PCL_STATUS_OK;
+    }
+
+private:
+    uint64_t at_;
 };
 
 /// pcl_version() against the header's macros: false means the library and header differ.
