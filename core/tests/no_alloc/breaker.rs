@@ -3,70 +3,15 @@
 //! A counting global allocator counts the allocations made by this thread while armed; every
 //! breaker path is exercised while armed and the count must stay 0. A positive control proves
 //! that an allocation made while armed is counted.
-#![cfg(not(loom))]
 
-use core::alloc::{GlobalAlloc, Layout};
-use core::cell::Cell;
+use super::allocations;
 use core::fmt::Write as _;
-use std::alloc::System;
 
 use portcullis::breaker::{
     BreakerConfig, CountBreaker, RejectReason, State, TIME_RESOLUTION, TimeBreaker, Transition,
 };
 use portcullis::window::Outcome;
 use portcullis::{ManualClock, Nanos};
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-fn note() {
-    // `try_with`: never panics, even while the thread's locals are being destroyed; const
-    // thread-locals without destructors need no allocation to access.
-    let armed = ARMED.try_with(Cell::get).unwrap_or(false);
-    if armed {
-        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-    }
-}
-
-// SAFETY: every method forwards to `System`, which upholds the `GlobalAlloc` contract; the
-// counting touches only const-initialised thread-locals and never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller upholds `alloc`'s contract, which is `System.alloc`'s.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: the caller upholds `realloc`'s contract, which is `System.realloc`'s.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `dealloc`'s contract, which is `System.dealloc`'s.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// The number of allocations `f` made on this thread.
-fn allocations<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    COUNT.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (COUNT.with(Cell::get), r)
-}
 
 /// A fixed buffer that `Display` can write into without allocating.
 struct Buf {
@@ -81,13 +26,6 @@ impl core::fmt::Write for Buf {
         self.len = end;
         Ok(())
     }
-}
-
-#[test]
-fn positive_control_counts_an_allocation() {
-    let (n, v) = allocations(|| vec![1u8, 2, 3]);
-    assert_eq!(v.len(), 3);
-    assert!(n >= 1, "the counting allocator must see a Vec allocation, saw {n}");
 }
 
 #[allow(clippy::too_many_lines, reason = "one armed region covering every path")]
