@@ -127,6 +127,31 @@ unsafe fn header_in<'a>(value: *const c_char, len: usize) -> Result<&'a [u8], pc
     Ok(unsafe { core::slice::from_raw_parts(value.cast::<u8>(), len) })
 }
 
+/// Decodes a header value of `len` bytes at `value` with `decode` into `*timeout_out`.
+///
+/// # Safety
+///
+/// `value` must be NULL or valid for reads of `len` bytes; `timeout_out` NULL or writable.
+unsafe fn decode_with(
+    decode: fn(&[u8]) -> Result<Nanos, HeaderError>,
+    value: *const c_char,
+    len: usize,
+    timeout_out: *mut u64,
+) -> pcl_status {
+    boundary(|| {
+        // SAFETY: forwarded caller guarantee.
+        let bytes = match unsafe { header_in(value, len) } {
+            Ok(b) => b,
+            Err(s) => return s,
+        };
+        match decode(bytes) {
+            // SAFETY: forwarded caller guarantee.
+            Ok(t) => unsafe { write_out(timeout_out, t.as_u64()) },
+            Err(e) => header_status(e),
+        }
+    })
+}
+
 /// Encodes a timeout with `encode`, writing at most `capacity` bytes (no NUL) to `buf` and the
 /// length to `*written_out`.
 ///
@@ -197,18 +222,8 @@ pub unsafe extern "C" fn pcl_grpc_timeout_decode(
     len: usize,
     timeout_out: *mut u64,
 ) -> pcl_status {
-    boundary(|| {
-        // SAFETY: forwarded caller guarantee.
-        let bytes = match unsafe { header_in(value, len) } {
-            Ok(b) => b,
-            Err(s) => return s,
-        };
-        match decode_grpc_timeout(bytes) {
-            // SAFETY: forwarded caller guarantee.
-            Ok(t) => unsafe { write_out(timeout_out, t.as_u64()) },
-            Err(e) => header_status(e),
-        }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe { decode_with(decode_grpc_timeout, value, len, timeout_out) }
 }
 
 /// Writes a plain milliseconds header value (decimal digits, rounded down) for `timeout_ns`; as
@@ -242,16 +257,6 @@ pub unsafe extern "C" fn pcl_timeout_millis_decode(
     len: usize,
     timeout_out: *mut u64,
 ) -> pcl_status {
-    boundary(|| {
-        // SAFETY: forwarded caller guarantee.
-        let bytes = match unsafe { header_in(value, len) } {
-            Ok(b) => b,
-            Err(s) => return s,
-        };
-        match decode_timeout_millis(bytes) {
-            // SAFETY: forwarded caller guarantee.
-            Ok(t) => unsafe { write_out(timeout_out, t.as_u64()) },
-            Err(e) => header_status(e),
-        }
-    })
+    // SAFETY: forwarded caller guarantees.
+    unsafe { decode_with(decode_timeout_millis, value, len, timeout_out) }
 }
