@@ -30,6 +30,146 @@
 #define PCL_VERSION_PATCH 0
 
 /**
+ * The largest `ceiling` of an adaptive limit.
+ */
+#define PCL_ADAPTIVE_MAX_CEILING 65535
+
+/**
+ * `sizeof` a `pcl_aimd`.
+ */
+#define PCL_AIMD_SIZE 40
+
+/**
+ * Required alignment of a `pcl_aimd`.
+ */
+#define PCL_AIMD_ALIGN 8
+
+/**
+ * `sizeof` a `pcl_gradient`.
+ */
+#define PCL_GRADIENT_SIZE 48
+
+/**
+ * Required alignment of a `pcl_gradient`.
+ */
+#define PCL_GRADIENT_ALIGN 8
+
+/**
+ * Calls are admitted; outcomes are recorded and the trip rules checked.
+ */
+#define PCL_BREAKER_CLOSED 0
+
+/**
+ * Calls are rejected until the open period ends.
+ */
+#define PCL_BREAKER_OPEN 1
+
+/**
+ * A limited number of probe calls are admitted to test recovery.
+ */
+#define PCL_BREAKER_HALF_OPEN 2
+
+/**
+ * Calls are rejected until an operator call releases the breaker.
+ */
+#define PCL_BREAKER_FORCED_OPEN 3
+
+/**
+ * Calls are admitted and nothing is recorded.
+ */
+#define PCL_BREAKER_DISABLED 4
+
+/**
+ * Calls are admitted and recorded, but the breaker never trips.
+ */
+#define PCL_BREAKER_METRICS_ONLY 5
+
+/**
+ * The decision changed no state.
+ */
+#define PCL_BREAKER_TRANSITION_NONE 0
+
+/**
+ * The breaker tripped (closed or half-open to open).
+ */
+#define PCL_BREAKER_TRANSITION_OPENED 1
+
+/**
+ * The open period had ended: open to half-open.
+ */
+#define PCL_BREAKER_TRANSITION_HALF_OPENED 2
+
+/**
+ * The probes passed: half-open to closed.
+ */
+#define PCL_BREAKER_TRANSITION_CLOSED 3
+
+/**
+ * `window_kind`: decide on the last `window_size` calls.
+ */
+#define PCL_BREAKER_WINDOW_COUNT 0
+
+/**
+ * `window_kind`: decide on the calls of the last `window_duration_ns`, in `window_buckets`.
+ */
+#define PCL_BREAKER_WINDOW_TIME 1
+
+/**
+ * Permit kind: admitted closed or metrics-only; the outcome is recorded.
+ */
+#define PCL_BREAKER_PERMIT_TRACKED 0
+
+/**
+ * Permit kind: a half-open probe; the outcome closes or reopens the breaker.
+ */
+#define PCL_BREAKER_PERMIT_PROBE 1
+
+/**
+ * Permit kind: admitted while disabled; the outcome is not recorded.
+ */
+#define PCL_BREAKER_PERMIT_UNTRACKED 2
+
+/**
+ * Permit kind: admitted by shadow mode against the decision; the outcome is not recorded.
+ */
+#define PCL_BREAKER_PERMIT_SHADOW 3
+
+/**
+ * The largest `window_size` of a count-window breaker.
+ */
+#define PCL_BREAKER_MAX_WINDOW_SIZE 1024
+
+/**
+ * The largest `window_buckets` of a time-window breaker.
+ */
+#define PCL_BREAKER_MAX_WINDOW_BUCKETS 128
+
+/**
+ * The largest `half_open_probes`.
+ */
+#define PCL_BREAKER_MAX_PROBES 4095
+
+/**
+ * A rate of `pcl_breaker_stats` when the window holds no call.
+ */
+#define PCL_BREAKER_NO_RATE UINT32_MAX
+
+/**
+ * `open_remaining_ns` of `pcl_breaker_stats` when the breaker is not open.
+ */
+#define PCL_BREAKER_NOT_OPEN UINT64_MAX
+
+/**
+ * `sizeof` a `pcl_breaker`, for static or shared-memory placement.
+ */
+#define PCL_BREAKER_SIZE 9088
+
+/**
+ * Required alignment of a `pcl_breaker`.
+ */
+#define PCL_BREAKER_ALIGN 128
+
+/**
  * `sizeof` a `pcl_bulkhead`, for static or shared-memory placement.
  */
 #define PCL_BULKHEAD_SIZE 256
@@ -84,6 +224,182 @@
  * Required alignment of a `pcl_health`.
  */
 #define PCL_HEALTH_ALIGN 8
+
+/**
+ * `sizeof` a `pcl_histogram`, for static or shared-memory placement.
+ */
+#define PCL_HISTOGRAM_SIZE 9224
+
+/**
+ * Required alignment of a `pcl_histogram`.
+ */
+#define PCL_HISTOGRAM_ALIGN 8
+
+/**
+ * The largest relative error of a percentile, in ppm (1.5625 %).
+ */
+#define PCL_HISTOGRAM_RELATIVE_ERROR_PPM 15625
+
+/**
+ * `sizeof` a `pcl_hedge_policy`.
+ */
+#define PCL_HEDGE_POLICY_SIZE 19456
+
+/**
+ * Required alignment of a `pcl_hedge_policy`.
+ */
+#define PCL_HEDGE_POLICY_ALIGN 128
+
+/**
+ * The largest `max_hedges`.
+ */
+#define PCL_HEDGE_MAX_HEDGES 16
+
+/**
+ * `deadline_ns` meaning "no deadline".
+ */
+#define PCL_NO_DEADLINE UINT64_MAX
+
+/**
+ * `start`: the bucket starts full (a burst is admitted at once).
+ */
+#define PCL_LIMITER_START_FULL 0
+
+/**
+ * `start`: the bucket starts empty (the first permit comes back one interval after the origin).
+ */
+#define PCL_LIMITER_START_EMPTY 1
+
+/**
+ * The largest `rate_per_second`.
+ */
+#define PCL_LIMITER_MAX_RATE_PER_SECOND 1000000000
+
+/**
+ * The largest `interval_ns`, `burst` and `interval_ns × burst`.
+ */
+#define PCL_LIMITER_MAX_SPAN_NS 72057594037927936
+
+/**
+ * Counters of `pcl_limiter_stats` when counting is off.
+ */
+#define PCL_LIMITER_NOT_COUNTED UINT64_MAX
+
+/**
+ * `sizeof` a `pcl_limiter`, for static or shared-memory placement.
+ */
+#define PCL_LIMITER_SIZE 512
+
+/**
+ * Required alignment of a `pcl_limiter`.
+ */
+#define PCL_LIMITER_ALIGN 128
+
+/**
+ * `backoff`: the same delay every time.
+ */
+#define PCL_RETRY_BACKOFF_CONSTANT 0
+
+/**
+ * `backoff`: grows by `base_delay_ns` each retry.
+ */
+#define PCL_RETRY_BACKOFF_LINEAR 1
+
+/**
+ * `backoff`: multiplied by `multiplier_permille / 1000` each retry.
+ */
+#define PCL_RETRY_BACKOFF_EXPONENTIAL 2
+
+/**
+ * `backoff`: `base, base, 2·base, 3·base, 5·base, …`.
+ */
+#define PCL_RETRY_BACKOFF_FIBONACCI 3
+
+/**
+ * `jitter`: none.
+ */
+#define PCL_RETRY_JITTER_NONE 0
+
+/**
+ * `jitter`: "full jitter", uniform in `0..=d`.
+ */
+#define PCL_RETRY_JITTER_FULL 1
+
+/**
+ * `jitter`: "equal jitter", `d/2` plus uniform in `0..=d/2`.
+ */
+#define PCL_RETRY_JITTER_EQUAL 2
+
+/**
+ * `jitter`: "decorrelated jitter" (its own schedule; `backoff` is not used).
+ */
+#define PCL_RETRY_JITTER_DECORRELATED 3
+
+/**
+ * `jitter`: `d ± d · jitter_ppm / 10⁶`.
+ */
+#define PCL_RETRY_JITTER_PROPORTIONAL 4
+
+/**
+ * Error class: a transient failure; retry after the policy's delay.
+ */
+#define PCL_RETRY_RETRYABLE 0
+
+/**
+ * Error class: retrying cannot help; stop.
+ */
+#define PCL_RETRY_NOT_RETRYABLE 1
+
+/**
+ * Error class: the server asked for a retry after `pushback_ns` (clamped to the policy's
+ * push-back bounds).
+ */
+#define PCL_RETRY_RETRYABLE_AFTER 2
+
+/**
+ * Error class: the server asked not to retry; stop.
+ */
+#define PCL_RETRY_STOP_RETRYING 3
+
+/**
+ * `total_budget_ns` meaning "no total budget".
+ */
+#define PCL_RETRY_NO_BUDGET UINT64_MAX
+
+/**
+ * `sizeof` a `pcl_retry_policy`.
+ */
+#define PCL_RETRY_POLICY_SIZE 64
+
+/**
+ * Required alignment of a `pcl_retry_policy`.
+ */
+#define PCL_RETRY_POLICY_ALIGN 8
+
+/**
+ * `sizeof` a `pcl_retry_throttle`.
+ */
+#define PCL_RETRY_THROTTLE_SIZE 256
+
+/**
+ * Required alignment of a `pcl_retry_throttle`.
+ */
+#define PCL_RETRY_THROTTLE_ALIGN 128
+
+/**
+ * The buckets of a `pcl_retry_ratio_budget`: its `ttl_ns` must be a multiple of this.
+ */
+#define PCL_RATIO_BUDGET_BUCKETS 10
+
+/**
+ * `sizeof` a `pcl_retry_ratio_budget`.
+ */
+#define PCL_RETRY_RATIO_BUDGET_SIZE 256
+
+/**
+ * Required alignment of a `pcl_retry_ratio_budget`.
+ */
+#define PCL_RETRY_RATIO_BUDGET_ALIGN 128
 
 /**
  * A call that succeeded within the slow-call threshold.
@@ -175,9 +491,60 @@ typedef enum {
   PCL_STATUS_EXPIRED = 6,
   /**
    * Not counted: the outcome was older than the window (a clock that went backwards, or a
-   * record that arrived after its bucket expired).
+   * record that arrived after its bucket expired), or a breaker permit whose generation has
+   * ended (or that was admitted untracked or by shadow mode).
    */
   PCL_STATUS_NOT_COUNTED = 7,
+  /**
+   * Retry stopped: the error is not retryable.
+   */
+  PCL_STATUS_RETRY_STOP_NOT_RETRYABLE = 8,
+  /**
+   * Retry stopped: the server asked not to retry (a negative push-back).
+   */
+  PCL_STATUS_RETRY_STOP_SERVER_PUSHBACK = 9,
+  /**
+   * Retry stopped: `max_attempts` attempts have been made.
+   */
+  PCL_STATUS_RETRY_STOP_ATTEMPTS_EXHAUSTED = 10,
+  /**
+   * Retry stopped: the total budget or deadline leaves no time for a retry (or less than the
+   * server's push-back asked for).
+   */
+  PCL_STATUS_RETRY_STOP_DEADLINE_EXCEEDED = 11,
+  /**
+   * Retry stopped: the shared retry budget (throttle or ratio budget) refused the retry.
+   */
+  PCL_STATUS_RETRY_STOP_BUDGET_EXHAUSTED = 12,
+  /**
+   * Refused: a rate-limiter reservation would become valid later than the wait allowed.
+   */
+  PCL_STATUS_RESERVATION_TOO_FAR = 13,
+  /**
+   * Refused: another reconfiguration of the same object is in progress; nothing changed.
+   */
+  PCL_STATUS_RECONFIGURE_IN_PROGRESS = 14,
+  /**
+   * Not cancelled: the reservation's permits were not given back (something was taken after
+   * it, the limiter was reconfigured, or the permits are already valid).
+   */
+  PCL_STATUS_NOT_CANCELLED = 15,
+  /**
+   * No hedge: the call has already sent `max_hedges` hedges.
+   */
+  PCL_STATUS_HEDGE_MAX_HEDGES = 16,
+  /**
+   * No hedge: the hedge budget holds less than one hedge.
+   */
+  PCL_STATUS_HEDGE_BUDGET_EXHAUSTED = 17,
+  /**
+   * No hedge: it would leave at or after the call's deadline.
+   */
+  PCL_STATUS_HEDGE_DEADLINE_TOO_CLOSE = 18,
+  /**
+   * No answer: the histogram holds no sample.
+   */
+  PCL_STATUS_EMPTY = 19,
   /**
    * A pointer argument was NULL.
    */
@@ -260,9 +627,210 @@ typedef enum {
    */
   PCL_STATUS_INVALID_WINDOW_BUCKETS = 1002,
   /**
+   * Invalid config: a breaker `window_kind` that is not a `PCL_BREAKER_WINDOW_*` value.
+   */
+  PCL_STATUS_INVALID_BREAKER_WINDOW_KIND = 1010,
+  /**
+   * Invalid config: a breaker `failure_rate_ppm` above 1000000.
+   */
+  PCL_STATUS_INVALID_BREAKER_FAILURE_RATE = 1011,
+  /**
+   * Invalid config: a breaker `slow_rate_ppm` above 1000000.
+   */
+  PCL_STATUS_INVALID_BREAKER_SLOW_RATE = 1012,
+  /**
+   * Invalid config: a breaker `min_calls` of 0 with a rate rule on, or above the count
+   * window's size.
+   */
+  PCL_STATUS_INVALID_BREAKER_MIN_CALLS = 1013,
+  /**
+   * Invalid config: a breaker `open_duration_ns` of 0.
+   */
+  PCL_STATUS_INVALID_BREAKER_OPEN_DURATION = 1014,
+  /**
+   * Invalid config: a breaker `max_open_duration_ns` below `open_duration_ns`, or too large
+   * with its jitter to fit in 64 bits.
+   */
+  PCL_STATUS_INVALID_BREAKER_MAX_OPEN_DURATION = 1015,
+  /**
+   * Invalid config: a breaker `jitter_ppm` above 1000000.
+   */
+  PCL_STATUS_INVALID_BREAKER_JITTER = 1016,
+  /**
+   * Invalid config: a breaker `half_open_probes` of 0 or above `PCL_BREAKER_MAX_PROBES`.
+   */
+  PCL_STATUS_INVALID_BREAKER_HALF_OPEN_PROBES = 1017,
+  /**
+   * Invalid config: a breaker `successes_to_close` of 0 or above `half_open_probes`.
+   */
+  PCL_STATUS_INVALID_BREAKER_SUCCESSES_TO_CLOSE = 1018,
+  /**
+   * Invalid config: a breaker `half_open_by_rate` without a rate rule.
+   */
+  PCL_STATUS_INVALID_BREAKER_HALF_OPEN_BY_RATE = 1019,
+  /**
+   * Invalid config: a breaker `probe_timeout_ns` of 0.
+   */
+  PCL_STATUS_INVALID_BREAKER_PROBE_TIMEOUT = 1020,
+  /**
+   * Invalid config: a limiter `rate_per_second` above `PCL_LIMITER_MAX_RATE_PER_SECOND`.
+   */
+  PCL_STATUS_INVALID_LIMITER_RATE = 1050,
+  /**
+   * Invalid config: a limiter `interval_ns` of 0 (with `rate_per_second` 0) or above
+   * `PCL_LIMITER_MAX_SPAN_NS`.
+   */
+  PCL_STATUS_INVALID_LIMITER_INTERVAL = 1051,
+  /**
+   * Invalid config: a limiter `burst` of 0, or whose refill span (`interval × burst`) exceeds
+   * `PCL_LIMITER_MAX_SPAN_NS`.
+   */
+  PCL_STATUS_INVALID_LIMITER_BURST = 1052,
+  /**
+   * Invalid config: a limiter `start` that is not a `PCL_LIMITER_START_*` value.
+   */
+  PCL_STATUS_INVALID_LIMITER_START = 1053,
+  /**
    * Invalid config: a bulkhead `limit` above `PCL_BULKHEAD_MAX_LIMIT`.
    */
   PCL_STATUS_INVALID_BULKHEAD_LIMIT = 1070,
+  /**
+   * Invalid config: an adaptive `initial` outside `floor..=ceiling`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_INITIAL = 1090,
+  /**
+   * Invalid config: an adaptive `floor` of 0 or above `ceiling`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_FLOOR = 1091,
+  /**
+   * Invalid config: an adaptive `ceiling` of 0 or above `PCL_ADAPTIVE_MAX_CEILING`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_CEILING = 1092,
+  /**
+   * Invalid config: an AIMD `latency_threshold_ns` of 0.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_LATENCY_THRESHOLD = 1093,
+  /**
+   * Invalid config: an AIMD `increase` of 0 or above `ceiling`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_INCREASE = 1094,
+  /**
+   * Invalid config: an AIMD `backoff_permille` outside `500..=999`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_BACKOFF = 1095,
+  /**
+   * Invalid config: a gradient `queue_size` above `ceiling`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_QUEUE_SIZE = 1096,
+  /**
+   * Invalid config: a gradient `smoothing_permille` outside `1..=1000`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_SMOOTHING = 1097,
+  /**
+   * Invalid config: a gradient `tolerance_permille` outside `1000..=10000`.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_TOLERANCE = 1098,
+  /**
+   * Invalid config: a gradient `probe_interval` above 2^27 - 1.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_PROBE_INTERVAL = 1099,
+  /**
+   * Invalid config: a gradient `probe_samples` of 0 or above 2^27 - 1.
+   */
+  PCL_STATUS_INVALID_ADAPTIVE_PROBE_SAMPLES = 1100,
+  /**
+   * Invalid config: a retry `max_attempts` of 0.
+   */
+  PCL_STATUS_INVALID_RETRY_MAX_ATTEMPTS = 1110,
+  /**
+   * Invalid config: a retry `backoff` that is not a `PCL_RETRY_BACKOFF_*` value.
+   */
+  PCL_STATUS_INVALID_RETRY_BACKOFF = 1111,
+  /**
+   * Invalid config: a retry `multiplier_permille` below 1000 with exponential backoff.
+   */
+  PCL_STATUS_INVALID_RETRY_MULTIPLIER = 1112,
+  /**
+   * Invalid config: a retry `base_delay_ns` of 0 with a growing backoff or decorrelated
+   * jitter.
+   */
+  PCL_STATUS_INVALID_RETRY_BASE_DELAY = 1113,
+  /**
+   * Invalid config: a retry `max_delay_ns` below `base_delay_ns`.
+   */
+  PCL_STATUS_INVALID_RETRY_MAX_DELAY = 1114,
+  /**
+   * Invalid config: a retry `jitter` that is not a `PCL_RETRY_JITTER_*` value.
+   */
+  PCL_STATUS_INVALID_RETRY_JITTER = 1115,
+  /**
+   * Invalid config: a retry `jitter_ppm` above 1000000 with proportional jitter.
+   */
+  PCL_STATUS_INVALID_RETRY_JITTER_PPM = 1116,
+  /**
+   * Invalid config: a retry `total_budget_ns` of 0.
+   */
+  PCL_STATUS_INVALID_RETRY_TOTAL_BUDGET = 1117,
+  /**
+   * Invalid config: a retry `pushback_max_ns` below `pushback_min_ns`.
+   */
+  PCL_STATUS_INVALID_RETRY_PUSHBACK_MAX = 1118,
+  /**
+   * Invalid config: a retry throttle `max_tokens` of 0.
+   */
+  PCL_STATUS_INVALID_THROTTLE_MAX_TOKENS = 1130,
+  /**
+   * Invalid config: a retry throttle `token_ratio_milli` of 0.
+   */
+  PCL_STATUS_INVALID_THROTTLE_TOKEN_RATIO = 1131,
+  /**
+   * Invalid config: a ratio budget `ttl_ns` of 0 or not a multiple of its bucket count.
+   */
+  PCL_STATUS_INVALID_RATIO_BUDGET_TTL = 1135,
+  /**
+   * Invalid config: a ratio budget `min_retries_per_sec` too large for its `ttl_ns`.
+   */
+  PCL_STATUS_INVALID_RATIO_BUDGET_MIN_RETRIES = 1136,
+  /**
+   * Invalid config: a ratio budget `retry_ratio_permille` above 10000.
+   */
+  PCL_STATUS_INVALID_RATIO_BUDGET_RATIO = 1137,
+  /**
+   * Invalid config: a hedge `low_ppm` above 1000000.
+   */
+  PCL_STATUS_INVALID_HEDGE_LOW_PPM = 1150,
+  /**
+   * Invalid config: a hedge `high_ppm` above 1000000 or below `low_ppm`.
+   */
+  PCL_STATUS_INVALID_HEDGE_HIGH_PPM = 1151,
+  /**
+   * Invalid config: a hedge `weight_ppm` above 1000000.
+   */
+  PCL_STATUS_INVALID_HEDGE_WEIGHT_PPM = 1152,
+  /**
+   * Invalid config: a hedge `max_delay_ns` below `min_delay_ns`.
+   */
+  PCL_STATUS_INVALID_HEDGE_MAX_DELAY = 1153,
+  /**
+   * Invalid config: a hedge `max_hedges` of 0 or above `PCL_HEDGE_MAX_HEDGES`.
+   */
+  PCL_STATUS_INVALID_HEDGE_MAX_HEDGES = 1154,
+  /**
+   * Invalid config: a hedge `refresh_interval_ns` of 0.
+   */
+  PCL_STATUS_INVALID_HEDGE_REFRESH_INTERVAL = 1155,
+  /**
+   * Invalid config: a hedge `window_ns` of 0.
+   */
+  PCL_STATUS_INVALID_HEDGE_WINDOW = 1156,
+  /**
+   * Invalid config: a hedge `budget_ratio_ppm` above 1000000.
+   */
+  PCL_STATUS_INVALID_HEDGE_BUDGET_RATIO = 1157,
+  /**
+   * Invalid config: a hedge `budget_burst` of 0 or above 1000000.
+   */
+  PCL_STATUS_INVALID_HEDGE_BUDGET_BURST = 1158,
   /**
    * Invalid config: a `degrade_after` threshold is 0 or too large.
    */
@@ -283,6 +851,16 @@ typedef enum {
 } pcl_status;
 
 /**
+ * An AIMD concurrency limit (opaque to C).
+ */
+typedef struct pcl_aimd pcl_aimd;
+
+/**
+ * A circuit breaker (opaque to C).
+ */
+typedef struct pcl_breaker pcl_breaker;
+
+/**
  * A bulkhead (opaque to C).
  */
 typedef struct pcl_bulkhead pcl_bulkhead;
@@ -293,14 +871,307 @@ typedef struct pcl_bulkhead pcl_bulkhead;
 typedef struct pcl_count_window pcl_count_window;
 
 /**
+ * A gradient concurrency limit (opaque to C).
+ */
+typedef struct pcl_gradient pcl_gradient;
+
+/**
  * A health state machine (opaque to C).
  */
 typedef struct pcl_health pcl_health;
 
 /**
+ * A hedging policy (opaque to C).
+ */
+typedef struct pcl_hedge_policy pcl_hedge_policy;
+
+/**
+ * A latency histogram (opaque to C).
+ */
+typedef struct pcl_histogram pcl_histogram;
+
+/**
+ * A rate limiter (opaque to C).
+ */
+typedef struct pcl_limiter pcl_limiter;
+
+/**
+ * A validated retry policy (opaque to C).
+ */
+typedef struct pcl_retry_policy pcl_retry_policy;
+
+/**
+ * A Finagle-style ratio retry budget (opaque to C).
+ */
+typedef struct pcl_retry_ratio_budget pcl_retry_ratio_budget;
+
+/**
+ * gRPC retry throttling (opaque to C).
+ */
+typedef struct pcl_retry_throttle pcl_retry_throttle;
+
+/**
  * A time window of up to `PCL_TIME_WINDOW_MAX_BUCKETS` buckets (opaque to C).
  */
 typedef struct pcl_time_window pcl_time_window;
+
+/**
+ * Configuration of a `pcl_aimd`. Start from `pcl_aimd_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_aimd_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * The limit before any sample, `floor..=ceiling`. Default 10.
+   */
+  uint32_t initial;
+  /**
+   * The lowest limit, at least 1. Default 1.
+   */
+  uint32_t floor;
+  /**
+   * The highest limit, at most `PCL_ADAPTIVE_MAX_CEILING`. Default 200.
+   */
+  uint32_t ceiling;
+  /**
+   * What one round of fast samples adds, `1..=ceiling`. Default 1.
+   */
+  uint32_t increase;
+  /**
+   * A decrease multiplies by `backoff_permille / 1000`, `500..=999`. Default 900.
+   */
+  uint32_t backoff_permille;
+  /**
+   * A sample slower than this (strictly) is an overload, like a drop; non-zero. Default 100 ms.
+   */
+  uint64_t latency_threshold_ns;
+} pcl_aimd_config;
+
+/**
+ * Configuration of a `pcl_gradient`. Start from `pcl_gradient_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_gradient_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * The limit before any sample, `floor..=ceiling`. Default 20.
+   */
+  uint32_t initial;
+  /**
+   * The lowest limit, at least 1. Default 3.
+   */
+  uint32_t floor;
+  /**
+   * The highest limit, at most `PCL_ADAPTIVE_MAX_CEILING`. Default 200.
+   */
+  uint32_t ceiling;
+  /**
+   * Headroom added to the gradient's limit, `0..=ceiling`. Default 4.
+   */
+  uint32_t queue_size;
+  /**
+   * Weight of a new estimate, in thousandths, `1..=1000`. Default 200.
+   */
+  uint32_t smoothing_permille;
+  /**
+   * RTT ratio tolerated before the limit falls, in thousandths, `1000..=10000`. Default 1250.
+   */
+  uint32_t tolerance_permille;
+  /**
+   * Samples between re-measurements of the minimum RTT (0: never). Default 10000.
+   */
+  uint32_t probe_interval;
+  /**
+   * Samples a re-measurement lasts, at least 1. Default 20.
+   */
+  uint32_t probe_samples;
+} pcl_gradient_config;
+
+/**
+ * Configuration of a `pcl_breaker`. Start from `pcl_breaker_config_default()`.
+ *
+ * A rule whose field is 0 is off (`consecutive_failures`, `failure_rate_ppm`,
+ * `slow_rate_ppm`, `slow_call_duration_ns`); every rule that is on can trip the breaker.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_breaker_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * `PCL_BREAKER_WINDOW_COUNT` or `PCL_BREAKER_WINDOW_TIME`. Default count.
+   */
+  uint32_t window_kind;
+  /**
+   * Count window: the calls it holds, `1..=PCL_BREAKER_MAX_WINDOW_SIZE`. Default 100.
+   */
+  uint32_t window_size;
+  /**
+   * Time window: the span it covers, a non-zero multiple of `window_buckets`. Default 10 s.
+   */
+  uint64_t window_duration_ns;
+  /**
+   * Time window: its buckets, `1..=PCL_BREAKER_MAX_WINDOW_BUCKETS`. Default 10.
+   */
+  uint32_t window_buckets;
+  /**
+   * Trip on this many consecutive failures; 0 is off. Default 5.
+   */
+  uint32_t consecutive_failures;
+  /**
+   * Trip when failures per million calls in the window reach this, `1..=1000000`; 0 is off.
+   * Default 0.
+   */
+  uint32_t failure_rate_ppm;
+  /**
+   * Trip when slow calls per million calls reach this, `1..=1000000`; 0 is off. Default 0.
+   */
+  uint32_t slow_rate_ppm;
+  /**
+   * Rates are judged once the window holds this many calls (at least 1 with a rate rule on;
+   * at most `window_size` for a count window). Default as the Rust default.
+   */
+  uint32_t min_calls;
+  /**
+   * A call longer than this is slow; 0 is off. Default 0.
+   */
+  uint64_t slow_call_duration_ns;
+  /**
+   * The first open period, non-zero. Default as the Rust default.
+   */
+  uint64_t open_duration_ns;
+  /**
+   * The longest open period (the period doubles per consecutive trip up to this);
+   * `>= open_duration_ns`.
+   */
+  uint64_t max_open_duration_ns;
+  /**
+   * Random spread of each open period, per million, `0..=1000000`.
+   */
+  uint32_t jitter_ppm;
+  /**
+   * Seed of the jitter.
+   */
+  uint64_t seed;
+  /**
+   * Probes admitted per half-open period, `1..=PCL_BREAKER_MAX_PROBES`.
+   */
+  uint32_t half_open_probes;
+  /**
+   * Successful probes that close the breaker, `1..=half_open_probes`.
+   */
+  uint32_t successes_to_close;
+  /**
+   * Judge the probes by the rates once all have reported (needs a rate rule).
+   */
+  bool half_open_by_rate;
+  /**
+   * How long a half-open period waits for its probes before reopening; non-zero.
+   */
+  uint64_t probe_timeout_ns;
+  /**
+   * Shadow mode: decide and count, but always admit.
+   */
+  bool shadow;
+  /**
+   * Count rejections in `pcl_breaker_stats.rejected` (one write per rejection).
+   */
+  bool count_rejections;
+} pcl_breaker_config;
+
+/**
+ * A call admitted by `pcl_breaker_try_acquire`, as plain data: record it with
+ * `pcl_breaker_record` or release it with `pcl_breaker_ignore`, exactly once.
+ */
+typedef struct {
+  /**
+   * The generation the call was admitted in.
+   */
+  uint32_t generation;
+  /**
+   * How it was admitted (`PCL_BREAKER_PERMIT_*`).
+   */
+  uint32_t kind;
+  /**
+   * The state change the admission made (`PCL_BREAKER_TRANSITION_*`).
+   */
+  uint32_t transition;
+  /**
+   * Shadow permits: the refusal an enforcing breaker would have returned
+   * (`PCL_STATUS_REJECTED_*`); otherwise `PCL_STATUS_OK`.
+   */
+  uint32_t shadow_rejection;
+} pcl_breaker_permit;
+
+/**
+ * A breaker's state and counters at one moment (fields read one after another).
+ */
+typedef struct {
+  /**
+   * The stored state (`PCL_BREAKER_*`).
+   */
+  uint32_t state;
+  /**
+   * The current generation.
+   */
+  uint32_t generation;
+  /**
+   * Calls in the window.
+   */
+  uint64_t calls;
+  /**
+   * Failed calls in the window.
+   */
+  uint64_t failures;
+  /**
+   * Slow calls in the window.
+   */
+  uint64_t slow;
+  /**
+   * Failures per million calls, or `PCL_BREAKER_NO_RATE` when the window is empty.
+   */
+  uint32_t failure_rate_ppm;
+  /**
+   * Slow calls per million calls, or `PCL_BREAKER_NO_RATE` when the window is empty.
+   */
+  uint32_t slow_rate_ppm;
+  /**
+   * Failures since the last success.
+   */
+  uint64_t consecutive_failures;
+  /**
+   * Trips since the last recovery.
+   */
+  uint32_t consecutive_trips;
+  /**
+   * Probes admitted in the current half-open period.
+   */
+  uint32_t probes_admitted;
+  /**
+   * Probes that succeeded in the current half-open period.
+   */
+  uint32_t probe_successes;
+  /**
+   * Probes that failed in the current half-open period.
+   */
+  uint32_t probe_failures;
+  /**
+   * Transitions to open since construction or `pcl_breaker_reset`.
+   */
+  uint64_t times_tripped;
+  /**
+   * Rejections counted (only with `count_rejections`).
+   */
+  uint64_t rejected;
+  /**
+   * Time until the open period ends (0 once it has), or `PCL_BREAKER_NOT_OPEN`.
+   */
+  uint64_t open_remaining_ns;
+} pcl_breaker_stats;
 
 /**
  * Configuration of a `pcl_bulkhead`. Start from `pcl_bulkhead_config_default()`.
@@ -398,6 +1269,273 @@ typedef struct {
 } pcl_health_transition;
 
 /**
+ * Configuration of a `pcl_hedge_policy`. Start from `pcl_hedge_config_default()`.
+ *
+ * The live delay is `p_low + weight · (p_high − p_low)` of the recorded latencies, clamped to
+ * `min_delay_ns..=max_delay_ns`; `static_delay_ns` until `min_samples` latencies are live.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_hedge_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * The delay until `min_samples` latencies are live. Default 50 ms.
+   */
+  uint64_t static_delay_ns;
+  /**
+   * The smallest live delay. Default 1 ms.
+   */
+  uint64_t min_delay_ns;
+  /**
+   * The largest live delay, `>= min_delay_ns`. Default 1 s.
+   */
+  uint64_t max_delay_ns;
+  /**
+   * Live latencies needed before the percentiles are trusted. Default 100.
+   */
+  uint64_t min_samples;
+  /**
+   * The lower percentile in ppm, `0..=1000000`. Default 500000 (p50).
+   */
+  uint32_t low_ppm;
+  /**
+   * The upper percentile in ppm, `low_ppm..=1000000`. Default 950000 (p95).
+   */
+  uint32_t high_ppm;
+  /**
+   * How far from the lower to the upper percentile, in ppm. Default 100000.
+   */
+  uint32_t weight_ppm;
+  /**
+   * The most hedges per call, `1..=PCL_HEDGE_MAX_HEDGES`. Default 1.
+   */
+  uint32_t max_hedges;
+  /**
+   * Extra requests allowed per call, in ppm, `0..=1000000`. Default 20000 (2 %).
+   */
+  uint32_t budget_ratio_ppm;
+  /**
+   * Hedges the budget starts with and can save up, `1..=1000000`. Default 10.
+   */
+  uint32_t budget_burst;
+  /**
+   * How often the cached delay is recomputed; non-zero. Default 100 ms.
+   */
+  uint64_t refresh_interval_ns;
+  /**
+   * The period of each of the two histogram banks; non-zero. Default 10 s.
+   */
+  uint64_t window_ns;
+} pcl_hedge_config;
+
+/**
+ * Configuration of a `pcl_limiter`. Start from `pcl_limiter_config_default()`.
+ *
+ * The rate is `rate_per_second` when it is non-zero (the interval is then
+ * `⌈10⁹ / rate_per_second⌉` ns), else one permit every `interval_ns`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_limiter_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * Permits per second, `1..=PCL_LIMITER_MAX_RATE_PER_SECOND`; 0 to use `interval_ns`.
+   * Default 100.
+   */
+  uint64_t rate_per_second;
+  /**
+   * The emission interval (one permit every `interval_ns`), used when `rate_per_second` is 0;
+   * `1..=PCL_LIMITER_MAX_SPAN_NS`. Default 0.
+   */
+  uint64_t interval_ns;
+  /**
+   * The most permits available at once, `>= 1`, with `interval × burst <=
+   * PCL_LIMITER_MAX_SPAN_NS`. Default 100.
+   */
+  uint64_t burst;
+  /**
+   * The caller's clock reading that the limiter's time starts from (pass the current
+   * `pcl_now_ns()`, or 0 for a virtual clock that starts at 0). Default 0.
+   */
+  uint64_t origin_ns;
+  /**
+   * `PCL_LIMITER_START_FULL` or `PCL_LIMITER_START_EMPTY`. Default full.
+   */
+  uint32_t start;
+  /**
+   * Count admitted and refused decisions (one extra write per decision). Default false.
+   */
+  bool counting;
+  /**
+   * Shadow mode: decide and count, but always admit (nothing taken on a refusal). Default
+   * false.
+   */
+  bool shadow;
+} pcl_limiter_config;
+
+/**
+ * Permits reserved by `pcl_limiter_reserve`, as plain data: use them from `ready_at_ns`, or
+ * give them back once with `pcl_limiter_cancel`.
+ */
+typedef struct {
+  /**
+   * The permits reserved.
+   */
+  uint64_t permits;
+  /**
+   * The instant (on the caller's clock) from which they may be used.
+   */
+  uint64_t ready_at_ns;
+  /**
+   * Private to the library (what `pcl_limiter_cancel` checks).
+   */
+  uint64_t private_word;
+  /**
+   * Private to the library.
+   */
+  uint64_t private_cost;
+} pcl_limiter_reservation;
+
+/**
+ * A limiter's state at one moment.
+ */
+typedef struct {
+  /**
+   * Permits `pcl_limiter_try_acquire` would admit now.
+   */
+  uint64_t available;
+  /**
+   * The emission interval in force.
+   */
+  uint64_t interval_ns;
+  /**
+   * The burst in force.
+   */
+  uint64_t burst;
+  /**
+   * Admitting decisions (reservations included), or `PCL_LIMITER_NOT_COUNTED`.
+   */
+  uint64_t admitted;
+  /**
+   * Refusing decisions, or `PCL_LIMITER_NOT_COUNTED`.
+   */
+  uint64_t rejected;
+  /**
+   * Whether shadow mode is on.
+   */
+  bool shadow;
+} pcl_limiter_stats;
+
+/**
+ * Configuration of a `pcl_retry_policy`. Start from `pcl_retry_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_retry_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * The most attempts of one call, the first included; at least 1. Default 3.
+   */
+  uint32_t max_attempts;
+  /**
+   * `PCL_RETRY_BACKOFF_*`. Default exponential.
+   */
+  uint32_t backoff;
+  /**
+   * Exponential growth in thousandths, at least 1000 (2000 doubles). Default 2000.
+   */
+  uint32_t multiplier_permille;
+  /**
+   * `PCL_RETRY_JITTER_*`. Default full.
+   */
+  uint32_t jitter;
+  /**
+   * Proportional jitter's spread per million, `0..=1000000`. Default 0.
+   */
+  uint32_t jitter_ppm;
+  /**
+   * The first delay; non-zero unless the backoff is constant without decorrelated jitter.
+   * Default 100 ms.
+   */
+  uint64_t base_delay_ns;
+  /**
+   * The cap on one delay, `>= base_delay_ns`. Default 10 s.
+   */
+  uint64_t max_delay_ns;
+  /**
+   * Time from the first attempt after which no retry starts; non-zero;
+   * `PCL_RETRY_NO_BUDGET` for none. Default none.
+   */
+  uint64_t total_budget_ns;
+  /**
+   * A server's push-back is raised to at least this. Default 0.
+   */
+  uint64_t pushback_min_ns;
+  /**
+   * A server's push-back is lowered to at most this, `>= pushback_min_ns`. Default 60 s.
+   */
+  uint64_t pushback_max_ns;
+} pcl_retry_config;
+
+/**
+ * The state of one call (attempts, position in the schedule, deadline, its generator), as plain
+ * data: copy it freely; initialise it with `pcl_retry_state_init`. Its contents are private;
+ * any contents are a valid state (made-up words cannot cause undefined behaviour).
+ */
+typedef struct {
+  /**
+   * Private to the library.
+   */
+  uint64_t private_words[5];
+} pcl_retry_state;
+
+/**
+ * Configuration of a `pcl_retry_throttle` (gRFC A6 `retryThrottling`). Start from
+ * `pcl_retry_throttle_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_retry_throttle_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * `maxTokens`, at least 1. Default 10.
+   */
+  uint32_t max_tokens;
+  /**
+   * `tokenRatio` in thousandths, at least 1. Default 100 (0.1).
+   */
+  uint32_t token_ratio_milli;
+} pcl_retry_throttle_config;
+
+/**
+ * Configuration of a `pcl_retry_ratio_budget` (Finagle's `RetryBudget(ttl, minRetriesPerSec,
+ * percentCanRetry)`). Start from `pcl_retry_ratio_budget_config_default()`.
+ */
+typedef struct {
+  /**
+   * `sizeof(pcl_retry_ratio_budget_config)` as the caller compiled it (set by the default).
+   */
+  size_t size;
+  /**
+   * How long a deposit counts: non-zero, a multiple of `PCL_RATIO_BUDGET_BUCKETS` ns.
+   * Default 10 s.
+   */
+  uint64_t ttl_ns;
+  /**
+   * Retries per second of `ttl_ns` allowed without any request. Default 10.
+   */
+  uint32_t min_retries_per_sec;
+  /**
+   * Retries per thousand requests, at most 10000. Default 200.
+   */
+  uint32_t retry_ratio_permille;
+} pcl_retry_ratio_budget_config;
+
+/**
  * Configuration of a `pcl_count_window`. Start from `pcl_count_window_config_default()`.
  */
 typedef struct {
@@ -452,7 +1590,7 @@ typedef struct {
 /**
  * Every status, in numeric order (for tests and `pcl_status_str`).
  */
-#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_ExceedsCapacity, pcl_status_OverRelease, pcl_status_HeaderEmpty, pcl_status_HeaderMissingValue, pcl_status_HeaderMissingUnit, pcl_status_HeaderTooManyDigits, pcl_status_HeaderBadUnit, pcl_status_HeaderNotADigit, pcl_status_HeaderOverflow, pcl_status_Panic, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_InvalidBulkheadLimit, pcl_status_InvalidHealthDegradeAfter, pcl_status_InvalidHealthRecoverAfter, pcl_status_InvalidHealthCheckInterval, pcl_status_InvalidHealthInitialState, }
+#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_RetryStopNotRetryable, pcl_status_RetryStopServerPushback, pcl_status_RetryStopAttemptsExhausted, pcl_status_RetryStopDeadlineExceeded, pcl_status_RetryStopBudgetExhausted, pcl_status_ReservationTooFar, pcl_status_ReconfigureInProgress, pcl_status_NotCancelled, pcl_status_HedgeMaxHedges, pcl_status_HedgeBudgetExhausted, pcl_status_HedgeDeadlineTooClose, pcl_status_Empty, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_ExceedsCapacity, pcl_status_OverRelease, pcl_status_HeaderEmpty, pcl_status_HeaderMissingValue, pcl_status_HeaderMissingUnit, pcl_status_HeaderTooManyDigits, pcl_status_HeaderBadUnit, pcl_status_HeaderNotADigit, pcl_status_HeaderOverflow, pcl_status_Panic, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_InvalidBreakerWindowKind, pcl_status_InvalidBreakerFailureRate, pcl_status_InvalidBreakerSlowRate, pcl_status_InvalidBreakerMinCalls, pcl_status_InvalidBreakerOpenDuration, pcl_status_InvalidBreakerMaxOpenDuration, pcl_status_InvalidBreakerJitter, pcl_status_InvalidBreakerHalfOpenProbes, pcl_status_InvalidBreakerSuccessesToClose, pcl_status_InvalidBreakerHalfOpenByRate, pcl_status_InvalidBreakerProbeTimeout, pcl_status_InvalidLimiterRate, pcl_status_InvalidLimiterInterval, pcl_status_InvalidLimiterBurst, pcl_status_InvalidLimiterStart, pcl_status_InvalidBulkheadLimit, pcl_status_InvalidAdaptiveInitial, pcl_status_InvalidAdaptiveFloor, pcl_status_InvalidAdaptiveCeiling, pcl_status_InvalidAdaptiveLatencyThreshold, pcl_status_InvalidAdaptiveIncrease, pcl_status_InvalidAdaptiveBackoff, pcl_status_InvalidAdaptiveQueueSize, pcl_status_InvalidAdaptiveSmoothing, pcl_status_InvalidAdaptiveTolerance, pcl_status_InvalidAdaptiveProbeInterval, pcl_status_InvalidAdaptiveProbeSamples, pcl_status_InvalidRetryMaxAttempts, pcl_status_InvalidRetryBackoff, pcl_status_InvalidRetryMultiplier, pcl_status_InvalidRetryBaseDelay, pcl_status_InvalidRetryMaxDelay, pcl_status_InvalidRetryJitter, pcl_status_InvalidRetryJitterPpm, pcl_status_InvalidRetryTotalBudget, pcl_status_InvalidRetryPushbackMax, pcl_status_InvalidThrottleMaxTokens, pcl_status_InvalidThrottleTokenRatio, pcl_status_InvalidRatioBudgetTtl, pcl_status_InvalidRatioBudgetMinRetries, pcl_status_InvalidRatioBudgetRatio, pcl_status_InvalidHedgeLowPpm, pcl_status_InvalidHedgeHighPpm, pcl_status_InvalidHedgeWeightPpm, pcl_status_InvalidHedgeMaxDelay, pcl_status_InvalidHedgeMaxHedges, pcl_status_InvalidHedgeRefreshInterval, pcl_status_InvalidHedgeWindow, pcl_status_InvalidHedgeBudgetRatio, pcl_status_InvalidHedgeBudgetBurst, pcl_status_InvalidHealthDegradeAfter, pcl_status_InvalidHealthRecoverAfter, pcl_status_InvalidHealthCheckInterval, pcl_status_InvalidHealthInitialState, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -466,6 +1604,402 @@ extern "C" {
  * Thread-safe; never fails.
  */
 uint32_t pcl_version(void);
+
+/**
+ * The default AIMD configuration (`size` set; initial 10, floor 1, ceiling 200, +1 per round,
+ * ×0.9 on overload, 100 ms latency threshold).
+ */
+pcl_aimd_config pcl_aimd_config_default(void);
+
+/**
+ * `sizeof` a `pcl_aimd` (equals `PCL_AIMD_SIZE`).
+ */
+size_t pcl_aimd_size(void);
+
+/**
+ * Required alignment of a `pcl_aimd` (equals `PCL_AIMD_ALIGN`).
+ */
+size_t pcl_aimd_align(void);
+
+/**
+ * Initialises an AIMD limit in caller memory; config errors are `PCL_STATUS_INVALID_ADAPTIVE_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD pcl_status pcl_aimd_init(void *mem, size_t size, const pcl_aimd_config *config);
+
+/**
+ * Creates an AIMD limit on the heap; free it with `pcl_aimd_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_aimd_init`; `aimd_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_aimd_new(const pcl_aimd_config *config, pcl_aimd **aimd_out);
+
+/**
+ * Frees a limit made by `pcl_aimd_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `aimd` must be NULL or a pointer from `pcl_aimd_new`, not yet freed, with no call on it
+ * running or following.
+ */
+void pcl_aimd_free(pcl_aimd *aimd);
+
+/**
+ * Learns from one call: its round-trip time, the calls in flight when it was admitted (itself
+ * included), and whether it was dropped (rejected downstream, timed out). Whether the sample
+ * changed the limit goes to `*changed_out` (may be NULL). Lock-free.
+ *
+ * # Safety
+ *
+ * `aimd` must be NULL or a live limit; `changed_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_aimd_record(const pcl_aimd *aimd,
+                           uint64_t rtt_ns,
+                           uint32_t in_flight,
+                           bool dropped,
+                           bool *changed_out);
+
+/**
+ * As `pcl_aimd_record`, then resizes `bulkhead` to the limit if the sample changed it (a
+ * concurrent feeder never leaves a stale limit behind); the limit now goes to `*limit_out`
+ * (may be NULL).
+ *
+ * # Safety
+ *
+ * `aimd` must be NULL or a live limit; `bulkhead` NULL or a live bulkhead; `limit_out` NULL or
+ * valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_aimd_feed(const pcl_aimd *aimd,
+                         const pcl_bulkhead *bulkhead,
+                         uint64_t rtt_ns,
+                         uint32_t in_flight,
+                         bool dropped,
+                         uint32_t *limit_out);
+
+/**
+ * The limit now into `*limit_out`.
+ *
+ * # Safety
+ *
+ * `aimd` must be NULL or a live limit; `limit_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_aimd_limit(const pcl_aimd *aimd, uint32_t *limit_out);
+
+/**
+ * The default gradient configuration (`size` set).
+ */
+pcl_gradient_config pcl_gradient_config_default(void);
+
+/**
+ * `sizeof` a `pcl_gradient` (equals `PCL_GRADIENT_SIZE`).
+ */
+size_t pcl_gradient_size(void);
+
+/**
+ * Required alignment of a `pcl_gradient` (equals `PCL_GRADIENT_ALIGN`).
+ */
+size_t pcl_gradient_align(void);
+
+/**
+ * Initialises a gradient limit in caller memory; config errors are
+ * `PCL_STATUS_INVALID_ADAPTIVE_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD
+pcl_status pcl_gradient_init(void *mem,
+                             size_t size,
+                             const pcl_gradient_config *config);
+
+/**
+ * Creates a gradient limit on the heap; free it with `pcl_gradient_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_gradient_init`; `gradient_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_gradient_new(const pcl_gradient_config *config,
+                            pcl_gradient **gradient_out);
+
+/**
+ * Frees a limit made by `pcl_gradient_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `gradient` must be NULL or a pointer from `pcl_gradient_new`, not yet freed, with no call on
+ * it running or following.
+ */
+void pcl_gradient_free(pcl_gradient *gradient);
+
+/**
+ * Learns from one call (as `pcl_aimd_record`). Lock-free.
+ *
+ * # Safety
+ *
+ * `gradient` must be NULL or a live limit; `changed_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_gradient_record(const pcl_gradient *gradient,
+                               uint64_t rtt_ns,
+                               uint32_t in_flight,
+                               bool dropped,
+                               bool *changed_out);
+
+/**
+ * As `pcl_gradient_record`, then resizes `bulkhead` (as `pcl_aimd_feed`).
+ *
+ * # Safety
+ *
+ * `gradient` must be NULL or a live limit; `bulkhead` NULL or a live bulkhead; `limit_out` NULL
+ * or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_gradient_feed(const pcl_gradient *gradient,
+                             const pcl_bulkhead *bulkhead,
+                             uint64_t rtt_ns,
+                             uint32_t in_flight,
+                             bool dropped,
+                             uint32_t *limit_out);
+
+/**
+ * The limit now into `*limit_out` (the floor while the minimum RTT is re-measured).
+ *
+ * # Safety
+ *
+ * `gradient` must be NULL or a live limit; `limit_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_gradient_limit(const pcl_gradient *gradient, uint32_t *limit_out);
+
+/**
+ * The default breaker configuration (`size` set; count window of 100, trips on 5 consecutive
+ * failures).
+ */
+pcl_breaker_config pcl_breaker_config_default(void);
+
+/**
+ * `sizeof` a `pcl_breaker` (equals `PCL_BREAKER_SIZE`).
+ */
+size_t pcl_breaker_size(void);
+
+/**
+ * Required alignment of a `pcl_breaker` (equals `PCL_BREAKER_ALIGN`).
+ */
+size_t pcl_breaker_align(void);
+
+/**
+ * Initialises a breaker in caller memory (see `pcl_count_window_init` for the rules on `mem`).
+ * Config errors: `PCL_STATUS_INVALID_BREAKER_*` per field, `PCL_STATUS_INVALID_WINDOW_*` for
+ * the window fields.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD pcl_status pcl_breaker_init(void *mem, size_t size, const pcl_breaker_config *config);
+
+/**
+ * Creates a breaker on the heap; free it with `pcl_breaker_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_breaker_init`; `breaker_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_new(const pcl_breaker_config *config,
+                           pcl_breaker **breaker_out);
+
+/**
+ * Frees a breaker made by `pcl_breaker_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a pointer from `pcl_breaker_new`, not yet freed, with no call on it
+ * running or following.
+ */
+void pcl_breaker_free(pcl_breaker *breaker);
+
+/**
+ * Asks to make a call at `now_ns`. On `PCL_STATUS_OK` the call is admitted and
+ * `*permit_out` describes it: record its outcome with `pcl_breaker_record` or release it with
+ * `pcl_breaker_ignore`, exactly once (a half-open probe's place is held until then).
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_REJECTED_OPEN` (with the time until the open period ends
+ * in `*retry_after_ns_out`), `PCL_STATUS_REJECTED_HALF_OPEN_FULL`,
+ * `PCL_STATUS_REJECTED_FORCED_OPEN` (`*retry_after_ns_out` not written: no known end) or
+ * `PCL_STATUS_NULL_ARGUMENT` (`breaker` or `permit_out`; checked before deciding, so no probe is
+ * lost). In shadow mode refusals are admitted with `kind == PCL_BREAKER_PERMIT_SHADOW`. Lock-free;
+ * closed, one load.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `permit_out` NULL or valid for one write;
+ * `retry_after_ns_out` NULL (not wanted) or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_try_acquire(const pcl_breaker *breaker,
+                                   uint64_t now_ns,
+                                   pcl_breaker_permit *permit_out,
+                                   uint64_t *retry_after_ns_out);
+
+/**
+ * `pcl_breaker_try_acquire` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_breaker_try_acquire`.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_try_acquire_now(const pcl_breaker *breaker,
+                                       pcl_breaker_permit *permit_out,
+                                       uint64_t *retry_after_ns_out);
+
+/**
+ * Records the outcome (`PCL_OUTCOME_*`) of the call `permit` stands for, observed at `now_ns`;
+ * the state change it caused goes to `*transition_out` (may be NULL).
+ *
+ * Returns `PCL_STATUS_OK` when the outcome counted, `PCL_STATUS_NOT_COUNTED` when it did not (the
+ * breaker has moved to another generation since the admission, or the permit is untracked or
+ * shadow), `PCL_STATUS_INVALID_ARGUMENT` for an unknown outcome or permit kind (nothing
+ * recorded), `PCL_STATUS_NULL_ARGUMENT`. Lock-free.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `permit` NULL or a readable permit;
+ * `transition_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_record(const pcl_breaker *breaker,
+                              const pcl_breaker_permit *permit,
+                              uint32_t outcome_code,
+                              uint64_t now_ns,
+                              uint32_t *transition_out);
+
+/**
+ * `pcl_breaker_record` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_breaker_record`.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_record_now(const pcl_breaker *breaker,
+                                  const pcl_breaker_permit *permit,
+                                  uint32_t outcome_code,
+                                  uint32_t *transition_out);
+
+/**
+ * Releases the call `permit` stands for without an outcome: a probe's place is freed (if its
+ * half-open period is still the current one), nothing is counted.
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_INVALID_ARGUMENT` (unknown permit kind) or
+ * `PCL_STATUS_NULL_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `permit` NULL or a readable permit.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_ignore(const pcl_breaker *breaker,
+                              const pcl_breaker_permit *permit);
+
+/**
+ * The current state (`PCL_BREAKER_*`) into `*state_out`: one load.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `state_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_breaker_state(const pcl_breaker *breaker, uint32_t *state_out);
+
+/**
+ * The breaker's state and counters at `now_ns` into `*stats_out`.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `stats_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_snapshot(const pcl_breaker *breaker,
+                                uint64_t now_ns,
+                                pcl_breaker_stats *stats_out);
+
+/**
+ * `pcl_breaker_snapshot` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_breaker_snapshot`.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_snapshot_now(const pcl_breaker *breaker,
+                                    pcl_breaker_stats *stats_out);
+
+/**
+ * Forces the breaker open until another operator call; the state it replaced goes to
+ * `*previous_out` (may be NULL). Permits admitted before become stale (a new generation).
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `previous_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_breaker_force_open(const pcl_breaker *breaker, uint32_t *previous_out);
+
+/**
+ * Closes the breaker, emptying the window and the failure count; the replaced state goes to
+ * `*previous_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `previous_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_force_close(const pcl_breaker *breaker,
+                                   uint32_t *previous_out);
+
+/**
+ * Disables the breaker: every call is admitted, nothing is recorded; the replaced state goes
+ * to `*previous_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `previous_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_breaker_disable(const pcl_breaker *breaker, uint32_t *previous_out);
+
+/**
+ * Metrics-only: every call is admitted and recorded, the breaker never trips. Empties the
+ * window; the replaced state goes to `*previous_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `previous_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_metrics_only(const pcl_breaker *breaker,
+                                    uint32_t *previous_out);
+
+/**
+ * Closes the breaker and clears everything it counted (window, failure count, trip and
+ * rejection counters); the replaced state goes to `*previous_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `previous_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_breaker_reset(const pcl_breaker *breaker, uint32_t *previous_out);
 
 /**
  * The default bulkhead configuration (`size` set, 10 permits).
@@ -824,6 +2358,835 @@ pcl_status pcl_health_next_check(const pcl_health *health,
  * `health` must be NULL or a live machine.
  */
 PCL_NODISCARD pcl_status pcl_health_reset(const pcl_health *health);
+
+/**
+ * `sizeof` a `pcl_histogram` (equals `PCL_HISTOGRAM_SIZE`).
+ */
+size_t pcl_histogram_size(void);
+
+/**
+ * Required alignment of a `pcl_histogram` (equals `PCL_HISTOGRAM_ALIGN`).
+ */
+size_t pcl_histogram_align(void);
+
+/**
+ * Initialises an empty histogram in caller memory (see `pcl_count_window_init` for the rules
+ * on `mem`). A histogram has no configuration.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use.
+ */
+PCL_NODISCARD pcl_status pcl_histogram_init(void *mem, size_t size);
+
+/**
+ * Creates an empty histogram on the heap; free it with `pcl_histogram_free`.
+ *
+ * # Safety
+ *
+ * `histogram_out` must be NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_histogram_new(pcl_histogram **histogram_out);
+
+/**
+ * Frees a histogram made by `pcl_histogram_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `histogram` must be NULL or a pointer from `pcl_histogram_new`, not yet freed, with no call
+ * on it running or following.
+ */
+void pcl_histogram_free(pcl_histogram *histogram);
+
+/**
+ * Records one latency. One `fetch_add`; wait-free.
+ *
+ * # Safety
+ *
+ * `histogram` must be NULL or a live histogram.
+ */
+PCL_NODISCARD pcl_status pcl_histogram_record(const pcl_histogram *histogram, uint64_t latency_ns);
+
+/**
+ * The `ppm`-th percentile (`990000` is p99; above `1000000` reads as the maximum) into
+ * `*value_ns_out`, nearest rank, within `PCL_HISTOGRAM_RELATIVE_ERROR_PPM`. Returns
+ * `PCL_STATUS_EMPTY` when nothing was recorded. Wait-free.
+ *
+ * # Safety
+ *
+ * `histogram` must be NULL or a live histogram; `value_ns_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_histogram_percentile(const pcl_histogram *histogram,
+                                    uint32_t ppm,
+                                    uint64_t *value_ns_out);
+
+/**
+ * The number of latencies recorded into `*count_out`.
+ *
+ * # Safety
+ *
+ * `histogram` must be NULL or a live histogram; `count_out` NULL or valid for one write.
+ */
+PCL_NODISCARD pcl_status pcl_histogram_count(const pcl_histogram *histogram, uint64_t *count_out);
+
+/**
+ * Empties the histogram (not atomic with concurrent records: a record racing with it may
+ * survive).
+ *
+ * # Safety
+ *
+ * `histogram` must be NULL or a live histogram.
+ */
+PCL_NODISCARD pcl_status pcl_histogram_reset(const pcl_histogram *histogram);
+
+/**
+ * The default hedging configuration (`size` set).
+ */
+pcl_hedge_config pcl_hedge_config_default(void);
+
+/**
+ * `sizeof` a `pcl_hedge_policy` (equals `PCL_HEDGE_POLICY_SIZE`).
+ */
+size_t pcl_hedge_policy_size(void);
+
+/**
+ * Required alignment of a `pcl_hedge_policy` (equals `PCL_HEDGE_POLICY_ALIGN`).
+ */
+size_t pcl_hedge_policy_align(void);
+
+/**
+ * Initialises a hedging policy in caller memory (see `pcl_count_window_init` for the rules on
+ * `mem`); config errors are `PCL_STATUS_INVALID_HEDGE_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_init(void *mem,
+                                 size_t size,
+                                 const pcl_hedge_config *config);
+
+/**
+ * Creates a hedging policy on the heap; free it with `pcl_hedge_policy_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_hedge_policy_init`; `policy_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_new(const pcl_hedge_config *config,
+                                pcl_hedge_policy **policy_out);
+
+/**
+ * Frees a policy made by `pcl_hedge_policy_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a pointer from `pcl_hedge_policy_new`, not yet freed, with no call
+ * on it running or following.
+ */
+void pcl_hedge_policy_free(pcl_hedge_policy *policy);
+
+/**
+ * Counts one call in the hedge budget. Call once per call, before its first hedge.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a live policy.
+ */
+PCL_NODISCARD pcl_status pcl_hedge_policy_on_call(const pcl_hedge_policy *policy);
+
+/**
+ * Records the latency of a request that answered, observed at `now_ns`.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a live policy.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_record_latency(const pcl_hedge_policy *policy,
+                                           uint64_t latency_ns,
+                                           uint64_t now_ns);
+
+/**
+ * `pcl_hedge_policy_record_latency` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_hedge_policy_record_latency`.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_record_latency_now(const pcl_hedge_policy *policy,
+                                               uint64_t latency_ns);
+
+/**
+ * What to do about the next hedge of a call that has sent `hedges_sent` hedges, at `now_ns`,
+ * for a call whose deadline is `deadline_ns` (`PCL_NO_DEADLINE` for none).
+ *
+ * Returns `PCL_STATUS_OK` (send a hedge if no answer has arrived after `*delay_ns_out`, then
+ * confirm it with `pcl_hedge_policy_try_launch`), `PCL_STATUS_HEDGE_MAX_HEDGES`,
+ * `PCL_STATUS_HEDGE_BUDGET_EXHAUSTED`, `PCL_STATUS_HEDGE_DEADLINE_TOO_CLOSE` (the hedge would
+ * leave at or after the deadline) or `PCL_STATUS_NULL_ARGUMENT`. Wait-free.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a live policy; `delay_ns_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_decide(const pcl_hedge_policy *policy,
+                                   uint32_t hedges_sent,
+                                   uint64_t now_ns,
+                                   uint64_t deadline_ns,
+                                   uint64_t *delay_ns_out);
+
+/**
+ * `pcl_hedge_policy_decide` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_hedge_policy_decide`.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_decide_now(const pcl_hedge_policy *policy,
+                                       uint32_t hedges_sent,
+                                       uint64_t deadline_ns,
+                                       uint64_t *delay_ns_out);
+
+/**
+ * Confirms hedge number `hedges_sent + 1` when its delay has elapsed, withdrawing one hedge
+ * from the budget: `PCL_STATUS_OK` (send it), `PCL_STATUS_HEDGE_MAX_HEDGES` or
+ * `PCL_STATUS_HEDGE_BUDGET_EXHAUSTED` (nothing withdrawn).
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a live policy.
+ */
+PCL_NODISCARD
+pcl_status pcl_hedge_policy_try_launch(const pcl_hedge_policy *policy,
+                                       uint32_t hedges_sent);
+
+/**
+ * The default limiter configuration (`size` set; 100 per second, burst 100, full).
+ */
+pcl_limiter_config pcl_limiter_config_default(void);
+
+/**
+ * `sizeof` a `pcl_limiter` (equals `PCL_LIMITER_SIZE`).
+ */
+size_t pcl_limiter_size(void);
+
+/**
+ * Required alignment of a `pcl_limiter` (equals `PCL_LIMITER_ALIGN`).
+ */
+size_t pcl_limiter_align(void);
+
+/**
+ * Initialises a limiter in caller memory (see `pcl_count_window_init` for the rules on `mem`);
+ * config errors are `PCL_STATUS_INVALID_LIMITER_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD pcl_status pcl_limiter_init(void *mem, size_t size, const pcl_limiter_config *config);
+
+/**
+ * Creates a limiter on the heap; free it with `pcl_limiter_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_limiter_init`; `limiter_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_new(const pcl_limiter_config *config,
+                           pcl_limiter **limiter_out);
+
+/**
+ * Frees a limiter made by `pcl_limiter_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a pointer from `pcl_limiter_new`, not yet freed, with no call on it
+ * running or following.
+ */
+void pcl_limiter_free(pcl_limiter *limiter);
+
+/**
+ * Takes `n` permits at `now_ns`, all or nothing (`n == 0` is always admitted).
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_RATE_LIMITED` (nothing taken; the same request fits
+ * `*retry_after_ns_out` from now if nothing else is taken meanwhile), `PCL_STATUS_EXCEEDS_CAPACITY`
+ * (`n` above the burst: never admissible) or `PCL_STATUS_NULL_ARGUMENT`. In shadow mode a
+ * refusal is returned as `PCL_STATUS_OK` (nothing taken, the refusal counted).
+ * `retry_after_ns_out` may be NULL; it is written only on `PCL_STATUS_RATE_LIMITED`. One CAS;
+ * lock-free.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter; `retry_after_ns_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_try_acquire(const pcl_limiter *limiter,
+                                   uint64_t n,
+                                   uint64_t now_ns,
+                                   uint64_t *retry_after_ns_out);
+
+/**
+ * `pcl_limiter_try_acquire` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_limiter_try_acquire`.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_try_acquire_now(const pcl_limiter *limiter,
+                                       uint64_t n,
+                                       uint64_t *retry_after_ns_out);
+
+/**
+ * How long from `now_ns` until `n` permits fit, into `*wait_ns_out` (0: now). Takes nothing.
+ * Returns `PCL_STATUS_EXCEEDS_CAPACITY` for `n` above the burst.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter; `wait_ns_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_wait_time(const pcl_limiter *limiter,
+                                 uint64_t n,
+                                 uint64_t now_ns,
+                                 uint64_t *wait_ns_out);
+
+/**
+ * `pcl_limiter_wait_time` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_limiter_wait_time`.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_wait_time_now(const pcl_limiter *limiter,
+                                     uint64_t n,
+                                     uint64_t *wait_ns_out);
+
+/**
+ * Reserves `n` permits at `now_ns` for the earliest time they fit, if that is at most
+ * `max_wait_ns` away: on `PCL_STATUS_OK` they are taken and `*reservation_out` says from when
+ * they may be used (`ready_at_ns`).
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_RESERVATION_TOO_FAR` (nothing taken),
+ * `PCL_STATUS_EXCEEDS_CAPACITY` (`n` above the burst) or `PCL_STATUS_NULL_ARGUMENT`
+ * (`reservation_out` is checked before anything is taken). One CAS; lock-free.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter; `reservation_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_reserve(const pcl_limiter *limiter,
+                               uint64_t n,
+                               uint64_t now_ns,
+                               uint64_t max_wait_ns,
+                               pcl_limiter_reservation *reservation_out);
+
+/**
+ * Gives back the permits of `reservation` at `now_ns` if nothing was taken after it and they
+ * are not valid yet (`now_ns < ready_at_ns`); all or nothing.
+ *
+ * Returns `PCL_STATUS_OK` (given back, or a reservation of 0 permits), `PCL_STATUS_NOT_CANCELLED`
+ * (nothing given back) or `PCL_STATUS_NULL_ARGUMENT`. Cancel each reservation at most once: a
+ * copy cancelled again gives nothing back unless the limiter's word has returned to exactly
+ * the value the reservation left. One CAS.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter; `reservation` NULL or a readable reservation.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_cancel(const pcl_limiter *limiter,
+                              const pcl_limiter_reservation *reservation,
+                              uint64_t now_ns);
+
+/**
+ * Replaces the rate and burst at `now_ns`, keeping the fill level (capped at the new burst).
+ * `rate_per_second`, `interval_ns` and `burst` mean what they mean in `pcl_limiter_config`.
+ *
+ * Returns `PCL_STATUS_OK`, `PCL_STATUS_INVALID_LIMITER_RATE` / `_INTERVAL` / `_BURST` (nothing
+ * changed), `PCL_STATUS_RECONFIGURE_IN_PROGRESS` (another reconfiguration is running; nothing
+ * changed) or `PCL_STATUS_NULL_ARGUMENT`. Outstanding reservations can no longer be cancelled.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_reconfigure(const pcl_limiter *limiter,
+                                   uint64_t rate_per_second,
+                                   uint64_t interval_ns,
+                                   uint64_t burst,
+                                   uint64_t now_ns);
+
+/**
+ * The limiter's state at `now_ns` into `*stats_out`.
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter; `stats_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_snapshot(const pcl_limiter *limiter,
+                                uint64_t now_ns,
+                                pcl_limiter_stats *stats_out);
+
+/**
+ * `pcl_limiter_snapshot` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_limiter_snapshot`.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_snapshot_now(const pcl_limiter *limiter,
+                                    pcl_limiter_stats *stats_out);
+
+/**
+ * `pcl_limiter_reserve` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_limiter_reserve`.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_reserve_now(const pcl_limiter *limiter,
+                                   uint64_t n,
+                                   uint64_t max_wait_ns,
+                                   pcl_limiter_reservation *reservation_out);
+
+/**
+ * `pcl_limiter_cancel` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_limiter_cancel`.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_cancel_now(const pcl_limiter *limiter,
+                                  const pcl_limiter_reservation *reservation);
+
+/**
+ * The default retry configuration (`size` set; 3 attempts, exponential ×2 from 100 ms capped
+ * at 10 s, full jitter, no total budget, push-back honoured up to 60 s).
+ */
+pcl_retry_config pcl_retry_config_default(void);
+
+/**
+ * `sizeof` a `pcl_retry_policy` (equals `PCL_RETRY_POLICY_SIZE`).
+ */
+size_t pcl_retry_policy_size(void);
+
+/**
+ * Required alignment of a `pcl_retry_policy` (equals `PCL_RETRY_POLICY_ALIGN`).
+ */
+size_t pcl_retry_policy_align(void);
+
+/**
+ * Validates a retry configuration into a policy in caller memory (see `pcl_count_window_init`
+ * for the rules on `mem`); config errors are `PCL_STATUS_INVALID_RETRY_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_policy_init(void *mem,
+                                 size_t size,
+                                 const pcl_retry_config *config);
+
+/**
+ * Creates a retry policy on the heap; free it with `pcl_retry_policy_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_retry_policy_init`; `policy_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_policy_new(const pcl_retry_config *config,
+                                pcl_retry_policy **policy_out);
+
+/**
+ * Frees a policy made by `pcl_retry_policy_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a pointer from `pcl_retry_policy_new`, not yet freed, with no call
+ * on it running or following.
+ */
+void pcl_retry_policy_free(pcl_retry_policy *policy);
+
+/**
+ * The state of a call whose first attempt starts at `now_ns`, with its generator seeded by
+ * `seed` (the same seed replays the same delays), into `*state_out`. `deadline_ns` is an
+ * absolute deadline of the call (`UINT64_MAX`: none): retries stop at the earlier of it and
+ * `now_ns + total_budget_ns`.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a live policy; `state_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_state_init(const pcl_retry_policy *policy,
+                                uint64_t now_ns,
+                                uint64_t deadline_ns,
+                                uint64_t seed,
+                                pcl_retry_state *state_out);
+
+/**
+ * Attempts made so far by the call `state` stands for (the first included) into
+ * `*attempts_out`.
+ *
+ * # Safety
+ *
+ * `state` must be NULL or a readable state; `attempts_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_state_attempts(const pcl_retry_state *state,
+                                    uint32_t *attempts_out);
+
+/**
+ * Decides whether to retry after an attempt that ended at `now_ns` with `error_class`
+ * (`PCL_RETRY_*`; `pushback_ns` is read only for `PCL_RETRY_RETRYABLE_AFTER`).
+ *
+ * Returns `PCL_STATUS_OK` (retry after `*delay_out` ns; `*state` moves to the next attempt),
+ * a `PCL_STATUS_RETRY_STOP_*` refusal (`*state` unchanged; report the last failure),
+ * `PCL_STATUS_INVALID_ARGUMENT` (unknown class) or `PCL_STATUS_NULL_ARGUMENT`. The rules and
+ * their order are those of `docs/semantics/retry.md`. Wait-free.
+ *
+ * # Safety
+ *
+ * `policy` must be NULL or a live policy; `state` NULL or a readable and writable state not
+ * used concurrently; `delay_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_decide(const pcl_retry_policy *policy,
+                            pcl_retry_state *state,
+                            uint32_t error_class,
+                            uint64_t pushback_ns,
+                            uint64_t now_ns,
+                            uint64_t *delay_out);
+
+/**
+ * `pcl_retry_decide` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_decide`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_decide_now(const pcl_retry_policy *policy,
+                                pcl_retry_state *state,
+                                uint32_t error_class,
+                                uint64_t pushback_ns,
+                                uint64_t *delay_out);
+
+/**
+ * As `pcl_retry_decide`, then consults `throttle`: a failure that counts (every class but
+ * `PCL_RETRY_NOT_RETRYABLE`) takes a token; a retry the policy allows is refused with
+ * `PCL_STATUS_RETRY_STOP_BUDGET_EXHAUSTED` (state unchanged) when the throttle is at or below
+ * half.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_decide`; `throttle` NULL or a live throttle.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_decide_throttled(const pcl_retry_policy *policy,
+                                      pcl_retry_state *state,
+                                      uint32_t error_class,
+                                      uint64_t pushback_ns,
+                                      uint64_t now_ns,
+                                      const pcl_retry_throttle *throttle,
+                                      uint64_t *delay_out);
+
+/**
+ * As `pcl_retry_decide`, then consults the ratio `budget` (withdrawing one retry when the
+ * policy allows one; `PCL_STATUS_RETRY_STOP_BUDGET_EXHAUSTED`, state unchanged, when the
+ * balance does not allow it).
+ *
+ * # Safety
+ *
+ * As `pcl_retry_decide`; `budget` NULL or a live ratio budget.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_decide_budgeted(const pcl_retry_policy *policy,
+                                     pcl_retry_state *state,
+                                     uint32_t error_class,
+                                     uint64_t pushback_ns,
+                                     uint64_t now_ns,
+                                     const pcl_retry_ratio_budget *budget,
+                                     uint64_t *delay_out);
+
+/**
+ * The default throttle configuration (`size` set; 10 tokens, ratio 0.1).
+ */
+pcl_retry_throttle_config pcl_retry_throttle_config_default(void);
+
+/**
+ * `sizeof` a `pcl_retry_throttle` (equals `PCL_RETRY_THROTTLE_SIZE`).
+ */
+size_t pcl_retry_throttle_size(void);
+
+/**
+ * Required alignment of a `pcl_retry_throttle` (equals `PCL_RETRY_THROTTLE_ALIGN`).
+ */
+size_t pcl_retry_throttle_align(void);
+
+/**
+ * Initialises a full throttle in caller memory; config errors are
+ * `PCL_STATUS_INVALID_THROTTLE_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_throttle_init(void *mem,
+                                   size_t size,
+                                   const pcl_retry_throttle_config *config);
+
+/**
+ * Creates a full throttle on the heap; free it with `pcl_retry_throttle_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_retry_throttle_init`; `throttle_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_throttle_new(const pcl_retry_throttle_config *config,
+                                  pcl_retry_throttle **throttle_out);
+
+/**
+ * Frees a throttle made by `pcl_retry_throttle_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `throttle` must be NULL or a pointer from `pcl_retry_throttle_new`, not yet freed, with no
+ * call on it running or following.
+ */
+void pcl_retry_throttle_free(pcl_retry_throttle *throttle);
+
+/**
+ * Records a failed attempt (takes one token) and says whether a retry is allowed:
+ * `PCL_STATUS_OK` when the count left is strictly above half of `max_tokens`, else
+ * `PCL_STATUS_RETRY_STOP_BUDGET_EXHAUSTED`. One read-modify-write.
+ *
+ * # Safety
+ *
+ * `throttle` must be NULL or a live throttle.
+ */
+PCL_NODISCARD pcl_status pcl_retry_throttle_record_failure(const pcl_retry_throttle *throttle);
+
+/**
+ * Records a successful attempt (adds `token_ratio_milli` thousandths, up to `max_tokens`).
+ *
+ * # Safety
+ *
+ * `throttle` must be NULL or a live throttle.
+ */
+PCL_NODISCARD pcl_status pcl_retry_throttle_record_success(const pcl_retry_throttle *throttle);
+
+/**
+ * Whether a retry is allowed now (`PCL_STATUS_OK`) or not
+ * (`PCL_STATUS_RETRY_STOP_BUDGET_EXHAUSTED`), without recording anything; the token count in
+ * thousandths goes to `*milli_tokens_out` (may be NULL).
+ *
+ * # Safety
+ *
+ * `throttle` must be NULL or a live throttle; `milli_tokens_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_throttle_check(const pcl_retry_throttle *throttle,
+                                    uint64_t *milli_tokens_out);
+
+/**
+ * The default ratio budget configuration (`size` set; ttl 10 s, 10 retries per second, 20 %).
+ */
+pcl_retry_ratio_budget_config pcl_retry_ratio_budget_config_default(void);
+
+/**
+ * `sizeof` a `pcl_retry_ratio_budget` (equals `PCL_RETRY_RATIO_BUDGET_SIZE`).
+ */
+size_t pcl_retry_ratio_budget_size(void);
+
+/**
+ * Required alignment of a `pcl_retry_ratio_budget` (equals `PCL_RETRY_RATIO_BUDGET_ALIGN`).
+ */
+size_t pcl_retry_ratio_budget_align(void);
+
+/**
+ * Initialises a ratio budget in caller memory; config errors are
+ * `PCL_STATUS_INVALID_RATIO_BUDGET_*`.
+ *
+ * # Safety
+ *
+ * `mem` must be NULL or valid for writes of `size` bytes and hold no live object in use;
+ * `config` NULL or a readable config whose `size` field is truthful.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_init(void *mem,
+                                       size_t size,
+                                       const pcl_retry_ratio_budget_config *config);
+
+/**
+ * Creates a ratio budget on the heap; free it with `pcl_retry_ratio_budget_free`.
+ *
+ * # Safety
+ *
+ * `config` as for `pcl_retry_ratio_budget_init`; `budget_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_new(const pcl_retry_ratio_budget_config *config,
+                                      pcl_retry_ratio_budget **budget_out);
+
+/**
+ * Frees a budget made by `pcl_retry_ratio_budget_new`. NULL is a no-op.
+ *
+ * # Safety
+ *
+ * `budget` must be NULL or a pointer from `pcl_retry_ratio_budget_new`, not yet freed, with no
+ * call on it running or following.
+ */
+void pcl_retry_ratio_budget_free(pcl_retry_ratio_budget *budget);
+
+/**
+ * Records a new request (not a retry) at `now_ns`: deposits `retry_ratio_permille` thousandths
+ * of a retry, counted for `ttl_ns`. Lock-free.
+ *
+ * # Safety
+ *
+ * `budget` must be NULL or a live budget.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_record_request(const pcl_retry_ratio_budget *budget,
+                                                 uint64_t now_ns);
+
+/**
+ * Withdraws one retry at `now_ns` if the balance allows it: `PCL_STATUS_OK` (withdrawn; the
+ * retry is allowed) or `PCL_STATUS_RETRY_STOP_BUDGET_EXHAUSTED` (nothing withdrawn).
+ * Lock-free.
+ *
+ * # Safety
+ *
+ * `budget` must be NULL or a live budget.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_try_withdraw(const pcl_retry_ratio_budget *budget,
+                                               uint64_t now_ns);
+
+/**
+ * Whole retries the balance allows at `now_ns` into `*retries_out`. Wait-free, no write.
+ *
+ * # Safety
+ *
+ * `budget` must be NULL or a live budget; `retries_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_balance(const pcl_retry_ratio_budget *budget,
+                                          uint64_t now_ns,
+                                          uint64_t *retries_out);
+
+/**
+ * The class a gRPC `grpc-retry-pushback-ms` value means (`PCL_RETRY_RETRYABLE_AFTER` with
+ * `*pushback_ns_out` for `ms >= 0`, `PCL_RETRY_STOP_RETRYING` for a negative value) into
+ * `*class_out`.
+ *
+ * # Safety
+ *
+ * `class_out` and `pushback_ns_out` must be NULL or valid for one write each.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_class_from_pushback_ms(int64_t ms,
+                                            uint32_t *class_out,
+                                            uint64_t *pushback_ns_out);
+
+/**
+ * `pcl_retry_state_init` with the first attempt starting at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_state_init`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_state_init_now(const pcl_retry_policy *policy,
+                                    uint64_t deadline_ns,
+                                    uint64_t seed,
+                                    pcl_retry_state *state_out);
+
+/**
+ * `pcl_retry_decide_throttled` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_decide_throttled`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_decide_throttled_now(const pcl_retry_policy *policy,
+                                          pcl_retry_state *state,
+                                          uint32_t error_class,
+                                          uint64_t pushback_ns,
+                                          const pcl_retry_throttle *throttle,
+                                          uint64_t *delay_out);
+
+/**
+ * `pcl_retry_decide_budgeted` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_decide_budgeted`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_decide_budgeted_now(const pcl_retry_policy *policy,
+                                         pcl_retry_state *state,
+                                         uint32_t error_class,
+                                         uint64_t pushback_ns,
+                                         const pcl_retry_ratio_budget *budget,
+                                         uint64_t *delay_out);
+
+/**
+ * `pcl_retry_ratio_budget_record_request` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_ratio_budget_record_request`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_record_request_now(const pcl_retry_ratio_budget *budget);
+
+/**
+ * `pcl_retry_ratio_budget_try_withdraw` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_ratio_budget_try_withdraw`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_try_withdraw_now(const pcl_retry_ratio_budget *budget);
+
+/**
+ * `pcl_retry_ratio_budget_balance` at `pcl_now_ns()`.
+ *
+ * # Safety
+ *
+ * As `pcl_retry_ratio_budget_balance`.
+ */
+PCL_NODISCARD
+pcl_status pcl_retry_ratio_budget_balance_now(const pcl_retry_ratio_budget *budget,
+                                              uint64_t *retries_out);
 
 /**
  * Returns a static, NUL-terminated description of `status` ("unknown status" for a number that

@@ -619,6 +619,106 @@ impl<W: Window> Permit<'_, W> {
     }
 }
 
+/// How a call was admitted, as carried by a [`PermitToken`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TokenKind {
+    /// Admitted while closed or metrics-only: the outcome goes to the window and the trip rules.
+    Tracked = 0,
+    /// A half-open probe: the outcome closes or reopens the breaker.
+    Probe = 1,
+    /// Admitted while disabled: the outcome is not recorded.
+    Untracked = 2,
+    /// Admitted by shadow mode against the breaker's decision: the outcome is not recorded.
+    Shadow = 3,
+}
+
+/// A [`Permit`] as plain data, for callers that cannot hold a borrow of the breaker (the C ABI,
+/// a permit kept in shared memory).
+///
+/// # Semantics
+///
+/// A token carries what a permit carries: the generation the call was admitted in and how it
+/// was admitted. It is recorded with [`Breaker::record_token`] or released with
+/// [`Breaker::ignore_token`], with the same generation rule as a permit: an outcome counts only
+/// if the breaker is still in the token's generation. Unlike a permit, a token is `Copy` and is
+/// not released when dropped: the holder must record or ignore it exactly once (a half-open
+/// probe's place is held until then, or until the probe timeout ends the period). Recording a
+/// token twice, or a token made up with [`PermitToken::from_parts`], cannot corrupt the breaker's
+/// words; it can only count one outcome too many in the token's generation.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::{Nanos, breaker::{BreakerConfig, CountBreaker, TokenKind}};
+/// use portcullis::window::Outcome;
+/// let b = CountBreaker::<8>::new(BreakerConfig::DEFAULT).unwrap();
+/// let token = b.try_acquire(Nanos::ZERO).unwrap().into_token();
+/// assert_eq!(token.kind(), TokenKind::Tracked);
+/// assert!(b.record_token(token, Outcome::Failure, Nanos::new(5)).counted);
+/// assert_eq!(b.snapshot(Nanos::new(5)).counts.failures, 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PermitToken {
+    generation: u32,
+    kind: TokenKind,
+}
+
+impl PermitToken {
+    /// A token from its parts, as stored by [`generation`](Self::generation) and
+    /// [`kind`](Self::kind). A generation outside `0..GENERATIONS` never matches the breaker's, so
+    /// such a token is never counted.
+    #[must_use]
+    pub const fn from_parts(generation: u32, kind: TokenKind) -> PermitToken {
+        PermitToken { generation, kind }
+    }
+
+    /// The generation the call was admitted in.
+    #[must_use]
+    pub const fn generation(self) -> u32 {
+        self.generation
+    }
+
+    /// How the call was admitted.
+    #[must_use]
+    pub const fn kind(self) -> TokenKind {
+        self.kind
+    }
+
+    /// Whether the call is a half-open probe.
+    #[must_use]
+    pub const fn is_probe(self) -> bool {
+        matches!(self.kind, TokenKind::Probe)
+    }
+
+    /// The permit kind this token stands for (a shadow token's rejection is not kept: its
+    /// outcome is ignored whatever the rejection was).
+    const fn permit_kind(self) -> Kind {
+        match self.kind {
+            TokenKind::Tracked => Kind::Tracked,
+            TokenKind::Probe => Kind::Probe,
+            TokenKind::Untracked | TokenKind::Shadow => Kind::Untracked,
+        }
+    }
+}
+
+impl<W: Window> Permit<'_, W> {
+    /// Turns the permit into plain data, to be recorded later with [`Breaker::record_token`] or
+    /// released with [`Breaker::ignore_token`]. A probe's place stays taken until then.
+    #[must_use = "record the token's outcome with `Breaker::record_token`, or release it"]
+    #[allow(clippy::cast_possible_truncation, reason = "a generation has 13 bits")]
+    pub fn into_token(self) -> PermitToken {
+        let this = ManuallyDrop::new(self);
+        let kind = match this.kind {
+            Kind::Tracked => TokenKind::Tracked,
+            Kind::Probe => TokenKind::Probe,
+            Kind::Untracked => TokenKind::Untracked,
+            Kind::Shadow(_) => TokenKind::Shadow,
+        };
+        PermitToken { generation: this.generation as u32, kind }
+    }
+}
+
 impl<W: Window> Drop for Permit<'_, W> {
     fn drop(&mut self) {
         if matches!(self.kind, Kind::Probe) {
@@ -1009,6 +1109,26 @@ impl<W: Window> Breaker<W> {
         } else {
             drop(permit);
             Recorded::IGNORED
+        }
+    }
+
+    /// Records the outcome of the call a [`PermitToken`] stands for, observed at `now`.
+    ///
+    /// # Semantics
+    ///
+    /// As [`record`](Self::record) for the permit the token was made from: counted only if the
+    /// breaker is still in the token's generation. A token of another breaker is not recognised
+    /// as such (it holds no reference): it counts here if its generation happens to match, so
+    /// keep each token with its breaker.
+    pub fn record_token(&self, token: PermitToken, outcome: Outcome, now: Nanos) -> Recorded {
+        self.apply(u64::from(token.generation), token.permit_kind(), outcome, now)
+    }
+
+    /// Releases the call a [`PermitToken`] stands for without an outcome: a half-open probe's
+    /// place is freed (if its period is still the current one) and nothing is counted.
+    pub fn ignore_token(&self, token: PermitToken) {
+        if token.is_probe() {
+            self.release_probe(u64::from(token.generation));
         }
     }
 
@@ -2119,5 +2239,59 @@ mod tests {
             transition: Transition::None,
         };
         assert_eq!(r.to_string(), "circuit breaker is open; retry after 5ns");
+    }
+
+    #[test]
+    fn tokens_record_like_permits() {
+        let b = CountBreaker::<8>::new(consecutive(2)).unwrap();
+        let t = b.try_acquire(T0).unwrap().into_token();
+        assert_eq!(t.kind(), TokenKind::Tracked);
+        assert_eq!(t.generation(), 0);
+        assert!(!t.is_probe());
+        let r = b.record_token(t, Outcome::Failure, T0);
+        assert_eq!(r, Recorded::COUNTED);
+        let t = b.try_acquire(T0).unwrap().into_token();
+        let r = b.record_token(t, Outcome::Failure, T0);
+        assert_eq!(r.transition, Transition::Opened);
+        assert_eq!(b.state(), State::Open);
+        // A token of the closed generation is stale now.
+        assert_eq!(b.record_token(t, Outcome::Failure, T0), Recorded::IGNORED);
+        // Rebuilt from its parts, a token is the same token.
+        assert_eq!(PermitToken::from_parts(t.generation(), t.kind()), t);
+    }
+
+    #[test]
+    fn probe_token_holds_its_place_until_ignored_or_recorded() {
+        let b = CountBreaker::<8>::new(consecutive(1)).unwrap();
+        let _ = fail(&b, T0);
+        let end = b.open_remaining(T0).unwrap();
+        let probe = b.try_acquire(end).unwrap().into_token();
+        assert!(probe.is_probe());
+        // The token is plain data: the probe's place stays taken after the permit is gone.
+        assert_eq!(b.try_acquire(end).unwrap_err().reason(), RejectReason::HalfOpenFull);
+        b.ignore_token(probe);
+        let probe = b.try_acquire(end).unwrap().into_token();
+        let r = b.record_token(probe, Outcome::Success, end);
+        assert_eq!(r, Recorded { transition: Transition::Closed, counted: true });
+        assert_eq!(b.state(), State::Closed);
+    }
+
+    #[test]
+    fn shadow_and_untracked_tokens_are_not_counted() {
+        let config = BreakerConfig { shadow: true, ..consecutive(1) };
+        let b = CountBreaker::<8>::new(config).unwrap();
+        let _ = b.force_open();
+        let t = b.try_acquire(T0).unwrap().into_token();
+        assert_eq!(t.kind(), TokenKind::Shadow);
+        assert_eq!(b.record_token(t, Outcome::Failure, T0), Recorded::IGNORED);
+        let _ = b.disable();
+        let t = b.try_acquire(T0).unwrap().into_token();
+        assert_eq!(t.kind(), TokenKind::Untracked);
+        assert_eq!(b.record_token(t, Outcome::Failure, T0), Recorded::IGNORED);
+        assert_eq!(b.snapshot(T0).counts.calls, 0);
+        // A made-up generation never matches.
+        let _ = b.force_close();
+        let forged = PermitToken::from_parts(GENERATIONS, TokenKind::Tracked);
+        assert_eq!(b.record_token(forged, Outcome::Failure, T0), Recorded::IGNORED);
     }
 }

@@ -350,6 +350,63 @@ impl Reservation {
     }
 }
 
+/// A [`Reservation`] as plain data, for callers that cannot keep the Rust value (the C ABI, a
+/// reservation kept in shared memory).
+///
+/// # Semantics
+///
+/// `permits` and `ready_at` mean what they mean on the reservation; `word` and `cost` are what
+/// [`RateLimiter::cancel`] needs and have no meaning of their own. Unlike a reservation, a raw
+/// reservation can be copied, so nothing stops it from being cancelled twice: the second cancel
+/// finds the state word changed (the first moved it back) and gives nothing back, unless the
+/// word has since returned to exactly the value the reservation left, in which case it undoes a
+/// reservation of the same cost made meanwhile. Cancel each reservation at most once.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::{Nanos, limiter::{Quota, RateLimiter, RateLimiterConfig, Reservation}};
+/// let limiter = RateLimiter::new(
+///     RateLimiterConfig::new(Quota::per_second(10, 1).unwrap()),
+///     Nanos::ZERO,
+/// );
+/// let _ = limiter.try_acquire(Nanos::ZERO);
+/// let raw = limiter.reserve(1, Nanos::ZERO, Nanos::from_secs(1)).unwrap().into_raw();
+/// assert_eq!(raw.ready_at, Nanos::from_millis(100));
+/// assert!(limiter.cancel(Reservation::from_raw(raw), Nanos::ZERO));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RawReservation {
+    /// The permits reserved.
+    pub permits: u64,
+    /// The instant from which the permits may be used.
+    pub ready_at: Nanos,
+    /// The state word the reservation wrote (opaque).
+    pub word: u64,
+    /// What the reservation cost, in nanoseconds of the interval in force (opaque).
+    pub cost: u64,
+}
+
+impl Reservation {
+    /// The reservation as plain data; [`Reservation::from_raw`] turns it back.
+    #[must_use = "a reservation holds permits: keep the raw form to cancel it"]
+    pub const fn into_raw(self) -> RawReservation {
+        RawReservation {
+            permits: self.permits,
+            ready_at: self.ready_at,
+            word: self.word,
+            cost: self.cost,
+        }
+    }
+
+    /// A reservation from its plain-data form (see [`RawReservation`] for what a copied or
+    /// made-up one can do: at most undo a reservation of the same cost).
+    #[must_use = "a reservation holds permits: wait until `ready_at`, or `cancel` it"]
+    pub const fn from_raw(raw: RawReservation) -> Reservation {
+        Reservation { permits: raw.permits, ready_at: raw.ready_at, word: raw.word, cost: raw.cost }
+    }
+}
+
 /// What a [`RateLimiter`] holds at one moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RateLimiterSnapshot {
@@ -1404,5 +1461,23 @@ mod tests {
             t += 3_000_000;
         }
         assert!((7 + 50 * 20 - 1..=7 + 50 * 20 + 1).contains(&admitted), "{admitted}");
+    }
+
+    #[test]
+    fn raw_reservation_round_trips_and_cancels_once() {
+        let limiter = RateLimiter::new(
+            RateLimiterConfig::new(Quota::per_second(10, 1).unwrap()),
+            Nanos::ZERO,
+        );
+        assert!(limiter.try_acquire(Nanos::ZERO).is_admitted());
+        let raw = limiter.reserve(1, Nanos::ZERO, Nanos::from_secs(1)).unwrap().into_raw();
+        assert_eq!(raw.permits, 1);
+        assert_eq!(raw.ready_at, Nanos::from_millis(100));
+        assert_eq!(limiter.wait_time(1, Nanos::ZERO), Ok(Nanos::from_millis(200)));
+        assert!(limiter.cancel(Reservation::from_raw(raw), Nanos::ZERO));
+        assert_eq!(limiter.wait_time(1, Nanos::ZERO), Ok(Nanos::from_millis(100)));
+        // A copy cancelled again gives nothing more back.
+        assert!(!limiter.cancel(Reservation::from_raw(raw), Nanos::ZERO));
+        assert_eq!(limiter.wait_time(1, Nanos::ZERO), Ok(Nanos::from_millis(100)));
     }
 }

@@ -587,6 +587,48 @@ impl RetryState {
         }
     }
 
+    /// The state as five plain 64-bit words, for callers that keep it outside Rust (the C ABI's
+    /// `pcl_retry_state`); [`from_words`](Self::from_words) turns them back into the same state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Nanos, retry::*};
+    /// let policy = RetryPolicy::new(RetryConfig::DEFAULT).unwrap();
+    /// let mut a = RetryState::new(&policy, Nanos::ZERO, 9);
+    /// let mut b = RetryState::from_words(a.to_words());
+    /// let now = Nanos::ZERO;
+    /// assert_eq!(a.decide(&policy, ErrorClass::Retryable, now), b.decide(&policy, ErrorClass::Retryable, now));
+    /// ```
+    #[must_use]
+    pub const fn to_words(&self) -> [u64; 5] {
+        [
+            self.attempts as u64 | (self.step as u64) << 32,
+            self.backoff,
+            self.previous,
+            self.deadline,
+            self.rng.state(),
+        ]
+    }
+
+    /// A state from the words of [`to_words`](Self::to_words). Any words make a valid state:
+    /// made-up words give a call with made-up attempts, schedule position, deadline and
+    /// generator, whose decisions are still bounded by the policy (never a panic or an
+    /// overflow).
+    #[must_use]
+    #[allow(clippy::cast_possible_truncation, reason = "two 32-bit halves of one word")]
+    pub const fn from_words(words: [u64; 5]) -> RetryState {
+        let [counts, backoff, previous, deadline, rng] = words;
+        RetryState {
+            attempts: counts as u32,
+            step: (counts >> 32) as u32,
+            backoff,
+            previous,
+            deadline,
+            rng: SplitMix64::new(rng),
+        }
+    }
+
     /// Attempts made so far, the first call included.
     #[must_use]
     pub const fn attempts(&self) -> u32 {
@@ -1143,5 +1185,34 @@ mod tests {
         assert!(seen.iter().all(|s| *s));
         assert_eq!(random_between(&mut g, 7, 3), 7);
         let _ = random_between(&mut g, 0, u64::MAX); // full range: no overflow
+    }
+
+    #[test]
+    fn state_words_round_trip_mid_schedule() {
+        let policy = RetryPolicy::new(RetryConfig {
+            max_attempts: 10,
+            backoff: Backoff::Fibonacci,
+            jitter: Jitter::Full,
+            ..RetryConfig::DEFAULT
+        })
+        .unwrap();
+        let now = Nanos::from_millis(5);
+        let mut a = RetryState::with_deadline(&policy, Nanos::ZERO, Nanos::from_secs(100), 3);
+        for _ in 0..3 {
+            let _ = a.decide(&policy, ErrorClass::Retryable, now);
+        }
+        let mut b = RetryState::from_words(a.to_words());
+        assert_eq!(a, b);
+        for _ in 0..8 {
+            let da = a.decide(&policy, ErrorClass::Retryable, now);
+            assert_eq!(da, b.decide(&policy, ErrorClass::Retryable, now));
+        }
+        assert_eq!(b.attempts(), 10);
+        // Made-up words are a state like any other.
+        let mut junk = RetryState::from_words([u64::MAX; 5]);
+        assert_eq!(
+            junk.decide(&policy, ErrorClass::Retryable, now),
+            RetryDecision::Stop(StopReason::AttemptsExhausted)
+        );
     }
 }

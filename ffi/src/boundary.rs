@@ -212,3 +212,27 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> pcl_status {
     unsafe { out.write(value) };
     pcl_status::Ok
 }
+
+/// Writes `value` through `out` unless `out` is NULL (an optional result).
+///
+/// # Safety
+///
+/// `out` must be NULL or valid for one write of `T`.
+pub(crate) unsafe fn write_opt<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL; the caller guarantees one valid write.
+        unsafe { out.write(value) };
+    }
+}
+
+/// Reads a `bool` field of a config copied from C as the byte it is, so that a caller's byte
+/// other than 0 or 1 is never read as a Rust `bool`: any non-zero byte is true.
+///
+/// # Safety
+///
+/// `field` must be valid for a one-byte read (`&raw const cfg.field` of a local config).
+pub(crate) unsafe fn read_bool(field: *const bool) -> bool {
+    // SAFETY: readable (contract); reads the byte behind the bool as a plain u8 (any value is a
+    // valid u8), never as a Rust bool.
+    unsafe { field.cast::<u8>().read() != 0 }
+}

@@ -22,7 +22,7 @@ pub const PCL_BULKHEAD_MAX_LIMIT: u32 = 8_388_607;
 
 /// A bulkhead (opaque to C).
 #[derive(Debug)]
-pub struct pcl_bulkhead(Bulkhead);
+pub struct pcl_bulkhead(pub(crate) Bulkhead);
 
 const _: () = assert!(size_of::<pcl_bulkhead>() == PCL_BULKHEAD_SIZE);
 const _: () = assert!(align_of::<pcl_bulkhead>() == PCL_BULKHEAD_ALIGN);

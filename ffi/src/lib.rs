@@ -16,11 +16,16 @@
 //!   shared between processes.
 #![allow(non_camel_case_types, reason = "C naming: pcl_* types as the header spells them")]
 
+pub mod adaptive;
 mod boundary;
+pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
 pub mod deadline;
 pub mod health;
+pub mod hedge;
+pub mod limiter;
+pub mod retry;
 pub mod status;
 pub mod window;
 

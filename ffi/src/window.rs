@@ -121,7 +121,7 @@ fn config_status(e: ConfigError) -> pcl_status {
 }
 
 /// An outcome number from C, validated.
-fn outcome(n: u32) -> Option<Outcome> {
+pub(crate) fn outcome(n: u32) -> Option<Outcome> {
     match n {
         PCL_OUTCOME_SUCCESS => Some(Outcome::Success),
         PCL_OUTCOME_FAILURE => Some(Outcome::Failure),

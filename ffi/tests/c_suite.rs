@@ -36,9 +36,28 @@ fn run(cmd: &mut Command) -> String {
     stdout
 }
 
+/// `cargo test` builds this crate only as an `rlib` for its integration tests, so the static and
+/// shared libraries could be older than the code under test, or missing: build them (once per
+/// test binary; a no-op when they are fresh) before any C program links them.
+fn static_lib() -> PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    let profile = profile_dir();
+    BUILT.call_once(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--lib", "-p", "portcullis-ffi", "--manifest-path"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", profile.parent().expect("target dir"));
+        if profile.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        run(&mut cmd);
+    });
+    profile.join("libportcullis_ffi.a")
+}
+
 /// Compiles the suite with `extra` flags into `name` and returns its path.
 fn build_suite(name: &str, extra: &[&str]) -> PathBuf {
-    let lib = profile_dir().join("libportcullis_ffi.a");
+    let lib = static_lib();
     assert!(lib.exists(), "{} missing", lib.display());
     let out_dir = profile_dir().join("c-suite");
     std::fs::create_dir_all(&out_dir).expect("create c-suite dir");
@@ -111,7 +130,7 @@ fn c_suite_is_clean_under_valgrind() {
 
 #[test]
 fn shared_library_exports_only_pcl_symbols() {
-    let so = profile_dir().join("libportcullis_ffi.so");
+    let so = static_lib().with_file_name("libportcullis_ffi.so"); // built beside the archive
     let out = run(Command::new("nm").args(["-D", "--defined-only"]).arg(&so));
     let symbols: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
     assert!(symbols.contains(&"pcl_version"), "no pcl_ symbols in {out}");
@@ -137,10 +156,27 @@ fn links_beside_a_second_rust_staticlib() {
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
         .arg(repo().join("include"))
         .arg(manifest.with_file_name("main.c"))
-        .arg(profile_dir().join("libportcullis_ffi.a"))
+        .arg(static_lib())
         .arg(second_target.join("debug/libsecond_staticlib.a"))
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(&exe));
     let out = run(&mut Command::new(&exe));
     assert!(out.contains("two Rust staticlibs linked and ran"), "{out}");
+}
+
+/// `examples/c/flaky.c` builds as strict C11 and runs its story to the end (breaker tripped and
+/// closed again).
+#[test]
+fn flaky_example_builds_and_runs() {
+    let exe = profile_dir().join("c-suite").join("flaky");
+    std::fs::create_dir_all(exe.parent().expect("parent")).expect("create c-suite dir");
+    run(Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-I"])
+        .arg(repo().join("include"))
+        .arg(repo().join("examples/c/flaky.c"))
+        .arg(static_lib())
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&exe));
+    let out = run(&mut Command::new(&exe));
+    assert!(out.contains("breaker opened") && out.contains("breaker closed"), "{out}");
 }

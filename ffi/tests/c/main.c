@@ -12,6 +12,11 @@ int main(void) {
     test_deadline();
     test_health();
     test_bulkhead();
+    test_breaker();
+    test_limiter();
+    test_retry();
+    test_hedge();
+    test_adaptive();
     printf("%d passed, %d failed\n", pcl_test_passed, pcl_test_failed);
     return pcl_test_failed == 0 ? 0 : 1;
 }

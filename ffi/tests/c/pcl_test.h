@@ -40,5 +40,10 @@ void test_shared_memory(void);
 void test_deadline(void);
 void test_health(void);
 void test_bulkhead(void);
+void test_breaker(void);
+void test_limiter(void);
+void test_retry(void);
+void test_hedge(void);
+void test_adaptive(void);
 
 #endif
