@@ -13,6 +13,14 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
 }
 
+/// A library file this `cargo test` built (`libportcullis_ffi.a` or `.so`): `cargo test` writes
+/// it to `deps/` and does not copy it to `target/<profile>/` (only `cargo build` does), where an
+/// older build may lie.
+fn built_lib(file: &str) -> PathBuf {
+    let fresh = profile_dir().join("deps").join(file);
+    if fresh.exists() { fresh } else { profile_dir().join(file) }
+}
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -38,7 +46,7 @@ fn run(cmd: &mut Command) -> String {
 
 /// Compiles the suite with `extra` flags into `name` and returns its path.
 fn build_suite(name: &str, extra: &[&str]) -> PathBuf {
-    let lib = profile_dir().join("libportcullis_ffi.a");
+    let lib = built_lib("libportcullis_ffi.a");
     assert!(lib.exists(), "{} missing", lib.display());
     let out_dir = profile_dir().join("c-suite");
     std::fs::create_dir_all(&out_dir).expect("create c-suite dir");
@@ -108,7 +116,7 @@ fn c_suite_is_clean_under_valgrind() {
 
 #[test]
 fn shared_library_exports_only_pcl_symbols() {
-    let so = profile_dir().join("libportcullis_ffi.so");
+    let so = built_lib("libportcullis_ffi.so");
     let out = run(Command::new("nm").args(["-D", "--defined-only"]).arg(&so));
     let symbols: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
     assert!(symbols.contains(&"pcl_version"), "no pcl_ symbols in {out}");
@@ -134,7 +142,7 @@ fn links_beside_a_second_rust_staticlib() {
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
         .arg(repo().join("include"))
         .arg(manifest.with_file_name("main.c"))
-        .arg(profile_dir().join("libportcullis_ffi.a"))
+        .arg(built_lib("libportcullis_ffi.a"))
         .arg(second_target.join("debug/libsecond_staticlib.a"))
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(&exe));
