@@ -3,19 +3,12 @@
 //! suite under AddressSanitizer and UndefinedBehaviorSanitizer, and the plain suite under
 //! valgrind memcheck.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `target/<profile>`: the directory holding `libportcullis_ffi.a`, found from this test binary
-/// (`target/<profile>/deps/c_suite-*`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf()
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::{profile_dir, repo, run, static_lib};
 
 fn c_sources() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
@@ -28,37 +21,9 @@ fn c_sources() -> Vec<PathBuf> {
     files
 }
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{cmd:?} failed ({}):\n{stdout}\n{stderr}", out.status);
-    stdout
-}
-
-/// `cargo test` builds this crate only as an `rlib` for its integration tests, so the static and
-/// shared libraries could be older than the code under test, or missing: build them (once per
-/// test binary; a no-op when they are fresh) before any C program links them.
-fn static_lib() -> PathBuf {
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    let profile = profile_dir();
-    BUILT.call_once(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "--lib", "-p", "portcullis-ffi", "--manifest-path"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", profile.parent().expect("target dir"));
-        if profile.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        run(&mut cmd);
-    });
-    profile.join("libportcullis_ffi.a")
-}
-
 /// Compiles the suite with `extra` flags into `name` and returns its path.
 fn build_suite(name: &str, extra: &[&str]) -> PathBuf {
     let lib = static_lib();
-    assert!(lib.exists(), "{} missing", lib.display());
     let out_dir = profile_dir().join("c-suite");
     std::fs::create_dir_all(&out_dir).expect("create c-suite dir");
     let exe = out_dir.join(name);
