@@ -25,13 +25,26 @@
 //!   mode), and its RAII [`Permit`](bulkhead::Permit).
 //! - [`adaptive`]: concurrency limits that move with observed latency,
 //!   [`Aimd`](adaptive::Aimd) and [`Gradient`](adaptive::Gradient), which feed a bulkhead's limit.
+//! - [`keyed`]: per-key (tenant, route) rate limiters, bulkheads and breakers in a
+//!   fixed-capacity lock-free table, [`Keyed`](keyed::Keyed), with a shared overflow entry when
+//!   a key's probe sequence is full.
 //! - [`limiter`]: [`RateLimiter`](limiter::RateLimiter), a token bucket implemented as GCRA on
 //!   one atomic word: weighted permits, wait times, reservations, run-time reconfiguration.
+//! - [`profile`]: maintenance profiles, named rate-limiter quotas switched atomically without
+//!   losing the limiter's state, [`LimiterProfiles`](profile::LimiterProfiles).
+//! - [`ramp`]: slow recovery after a breaker closes ([`Ramp`](ramp::Ramp), linear or
+//!   exponential) and a probabilistic half-open, together in
+//!   [`RampedBreaker`](ramp::RampedBreaker).
 //! - [`retry`]: [`RetryPolicy`](retry::RetryPolicy) and the per-call
 //!   [`RetryState`](retry::RetryState) (backoff, jitter, attempts, total time budget, server
 //!   push-back, error classes as data), and the shared retry budgets
 //!   [`RetryThrottle`](retry::RetryThrottle) (gRPC) and [`RatioBudget`](retry::RatioBudget)
 //!   (Finagle).
+//! - [`throttle`]: adaptive client-side throttling, [`Throttle`](throttle::Throttle): reject
+//!   locally with probability `max(0, (requests − K·accepts) / (requests + 1))` over a sliding
+//!   window, with Envoy's aggression exponent and rejection cap.
+//! - [`shard`]: cells (jump consistent hashing) and shuffle shards of `k` out of `n` workers,
+//!   pure and allocation-free, with the expected overlap between two keys' shards.
 //! - [`clock`]: [`Nanos`], the [`Clock`] trait and [`ManualClock`] (tests, simulation);
 //!   `MonotonicClock`, and the cheap `CoarseClock` and `UpkeepClock`, with the `std` feature.
 //! - [`rng`]: seedable SplitMix64 generators for jitter, local or shared between threads.
@@ -74,10 +87,15 @@ mod error;
 pub mod health;
 pub mod hedge;
 pub mod histogram;
+pub mod keyed;
 pub mod limiter;
+pub mod profile;
+pub mod ramp;
 pub mod retry;
 pub mod rng;
+pub mod shard;
 mod sync;
+pub mod throttle;
 pub mod window;
 mod word;
 

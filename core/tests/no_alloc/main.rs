@@ -7,9 +7,14 @@ use std::cell::Cell;
 
 mod breaker;
 mod bulkhead;
+mod keyed;
 mod limiter;
 mod policies;
+mod profile;
+mod ramp;
 mod retry;
+mod shard;
+mod throttle;
 mod window;
 
 thread_local! {
