@@ -44,14 +44,23 @@ from pathlib import Path
 # (group regex, benchmark-id regex, baseline operation): explicit pairings, first match wins.
 # Example: ("limiter", r"^gcra/", "compare_exchange") pairs `limiter/gcra/acquire/2t` with
 # `limiter/baseline/compare_exchange/2t`.
-BASELINES: list[tuple[str, str, str]] = []
+BASELINES: list[tuple[str, str, str]] = [
+    # The breaker's admission beside a recorder: an acquire load of a word another thread writes.
+    ("^breaker$", r"^closed/try_acquire/2t$", "load_under_writer"),
+    # The breaker's record: a CAS loop on its packed state word.
+    ("^breaker$", r"^closed/record/", "cas_loop"),
+    # The limiter's admit (now supplied): one successful compare_exchange loop.
+    ("^limiter_now_supplied$", r"/admit/", "cas_loop"),
+]
 DEFAULT_BASELINE = "fetch_add"
 
 # The criterion estimate reported and divided: "median" or "mean".
 STATISTIC = "median"
 
-# The project's targets. `max_ratio` bounds the benchmark's time divided by its baseline's.
+# The project's targets. `max_ratio` bounds the benchmark's time divided by its baseline's, or,
+# with `versus`, by the time of that other benchmark of the same group (a peer crate).
 # `target: False` marks a row shown beside a target for information, without a verdict.
+# `unmeasured` gives the reason a target has no benchmark yet (listed as "not measured").
 TARGETS = [
     {
         "text": "record on the count window ≤ 2× a raw fetch_add, single-threaded",
@@ -67,6 +76,155 @@ TARGETS = [
         "benchmark": "count100/record_alternating/1t",
         "max_ratio": 2.0,
         "target": False,
+    },
+    # Circuit breaker.
+    {
+        "text": "breaker: closed admission ≤ 0.5× a fetch_add",
+        "group": "breaker",
+        "benchmark": "closed/try_acquire/1t",
+        "max_ratio": 0.5,
+        "target": True,
+    },
+    {
+        "text": "breaker: closed admission beside a recorder ≤ 1.5× the load-under-writer baseline",
+        "group": "breaker",
+        "benchmark": "closed/try_acquire/2t",
+        "max_ratio": 1.5,
+        "target": True,
+    },
+    {
+        "text": "breaker: open rejection, now supplied ≤ 1.0× a fetch_add",
+        "group": "breaker",
+        "benchmark": "open/try_acquire/1t",
+        "max_ratio": 1.0,
+        "target": True,
+    },
+    {
+        "text": "breaker: record ≤ 1.5× the packed-word CAS loop, 1 thread",
+        "group": "breaker",
+        "benchmark": "closed/record/1t",
+        "max_ratio": 1.5,
+        "target": True,
+    },
+    {
+        "text": "breaker: record ≤ 1.5× the packed-word CAS loop, 2 threads on one breaker",
+        "group": "breaker",
+        "benchmark": "closed/record/2t",
+        "max_ratio": 1.5,
+        "target": True,
+        "unmeasured": "no benchmark times record alone beside a second thread (criterion's "
+        "batched set-up cannot run beside one); closed/guarded_call/2t includes it",
+    },
+    {
+        "text": "breaker: guarded call ≤ 2× a fetch_add, 1 thread",
+        "group": "breaker",
+        "benchmark": "closed/guarded_call/1t",
+        "max_ratio": 2.0,
+        "target": True,
+    },
+    {
+        "text": "breaker: guarded call ≤ 0.5× failsafe's CircuitBreaker::call, 2 threads",
+        "group": "breaker",
+        "benchmark": "closed/guarded_call/2t",
+        "versus": "failsafe/guarded_call/2t",
+        "max_ratio": 0.5,
+        "target": True,
+    },
+    {
+        "text": "breaker: guarded call ÷ recloser's Recloser::call, 2 threads (for information)",
+        "group": "breaker",
+        "benchmark": "closed/guarded_call/2t",
+        "versus": "recloser/guarded_call/2t",
+        "max_ratio": 0.5,
+        "target": False,
+    },
+    # Rate limiter.
+    {
+        "text": "limiter: admit, now supplied ≤ 1.5× a compare_exchange loop",
+        "group": "limiter_now_supplied",
+        "benchmark": "gcra/admit/1t",
+        "max_ratio": 1.5,
+        "target": True,
+    },
+    {
+        "text": "limiter: refusal, now supplied ≤ 1.0× a fetch_add",
+        "group": "limiter_now_supplied",
+        "benchmark": "gcra/refuse/1t",
+        "max_ratio": 1.0,
+        "target": True,
+    },
+    *[
+        {
+            "text": f"limiter: {op} with the coarse clock ≤ 1.0× governor's check, {t} thread(s)",
+            "group": "limiter_with_clock",
+            "benchmark": f"coarse/{op}/{t}t",
+            "versus": f"governor/check_{op}/{t}t",
+            "max_ratio": 1.0,
+            "target": True,
+        }
+        for op in ("allow", "deny")
+        for t in (1, 2)
+    ],
+    # Bulkhead.
+    {
+        "text": "bulkhead: try-acquire + release ≤ 2.5× a fetch_add, 1 thread",
+        "group": "bulkhead",
+        "benchmark": "bulkhead/acquire_release/1t",
+        "max_ratio": 2.5,
+        "target": True,
+    },
+    *[
+        {
+            "text": f"bulkhead: try-acquire + release ≤ 0.5× tokio's Semaphore, {t} thread(s)",
+            "group": "bulkhead",
+            "benchmark": f"bulkhead/acquire_release/{t}t",
+            "versus": f"tokio/try_acquire_drop/{t}t",
+            "max_ratio": 0.5,
+            "target": True,
+        }
+        for t in (1, 2)
+    ],
+    {
+        "text": "bulkhead: refusal ≤ 1.0× a fetch_add",
+        "group": "bulkhead",
+        "benchmark": "bulkhead/refusal/1t",
+        "max_ratio": 1.0,
+        "target": True,
+    },
+    # Retry and histogram.
+    {
+        "text": "retry: a retry decision ≤ 2× a fetch_add",
+        "group": "retry",
+        "benchmark": "policy/decide/1t",
+        "max_ratio": 2.0,
+        "target": True,
+    },
+    {
+        "text": "histogram: a record ≤ 2× a fetch_add",
+        "group": "histogram",
+        "benchmark": "histogram/record/1t",
+        "max_ratio": 2.0,
+        "target": True,
+    },
+    # C and Go (issues 6 and 7).
+    {
+        "text": "C: each C call ≤ 1.2× (the Rust-native operation + an empty call in another "
+        "translation unit)",
+        "group": "c",
+        "benchmark": "-",
+        "max_ratio": 1.2,
+        "target": True,
+        "unmeasured": "benches/c/bench.c results are not yet read by this report",
+    },
+    {
+        "text": "Go: an admission call ≤ 1.2× an empty cgo call; the rate-limit check ≤ 0.6× "
+        "x/time/rate's Allow (1 goroutine), ≤ 0.5× (2 goroutines)",
+        "group": "go",
+        "benchmark": "-",
+        "max_ratio": 1.2,
+        "target": True,
+        "unmeasured": "bindings/go/bench_test.go results are not yet read by this report, and the "
+        "Go binding has no rate limiter or breaker yet",
     },
 ]
 
@@ -269,14 +427,23 @@ def targets_section(benches: list[Bench]) -> list[str]:
     ]
     for t in TARGETS:
         b = by_key.get((t["group"], t["benchmark"]))
-        r = ratio(b) if b else None
+        versus = by_key.get((t["group"], t["versus"])) if "versus" in t else None
+        if "versus" in t:
+            r = b.ns / versus.ns if b and versus and versus.ns > 0 else None
+            divisor = t["versus"]
+        else:
+            r = ratio(b) if b else None
+            divisor = b.baseline.id if b and b.baseline else None
         name = f"`{t['group']}/{t['benchmark']}`"
         bound = f"≤ {t['max_ratio']:g}×"
-        if r is None:
+        if "unmeasured" in t:
+            verdict = f"not measured: {t['unmeasured']}"
+            shown = "—"
+        elif r is None:
             verdict = "not measured in this run"
             shown = "—"
         else:
-            shown = f"{r:.2f}× (÷ `{b.baseline.id}`)"
+            shown = f"{r:.2f}× (÷ `{divisor}`)"
             ok = r <= t["max_ratio"]
             if t["target"]:
                 verdict = "**met**" if ok else "**not met**"
@@ -294,6 +461,8 @@ def render(
     load_before: str | None,
     busy_before: float | None,
     background: dict[str, float],
+    sizes: Path | None = None,
+    instructions: Path | None = None,
 ) -> str:
     groups: dict[str, list[Bench]] = {}
     for b in sorted(benches, key=lambda b: b.mtime):
@@ -358,8 +527,61 @@ def render(
     for group, members in groups.items():
         out += [f"## Group `{group}`", "", *group_table(members, background), ""]
     out += targets_section(benches)
+    out += extra_sections(sizes, instructions)
     out.append("")
     return "\n".join(out)
+
+
+def read_pairs(path: Path | None) -> list[tuple[str, str]]:
+    """The `<name> <value>` lines of `path` (no file: none); `#` starts a comment line."""
+    if path is None or not path.exists():
+        return []
+    pairs = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not parts[0].startswith("#"):
+            pairs.append((parts[0], parts[1]))
+    return pairs
+
+
+def extra_sections(sizes: Path | None, instructions: Path | None) -> list[str]:
+    """The sizes of the primitives and the instructions per operation of the hot paths."""
+    out: list[str] = []
+    size_rows = read_pairs(sizes)
+    if size_rows:
+        out += [
+            "## Sizes",
+            "",
+            "`size_of` of each primitive (printed by `hotpaths sizes`, "
+            "`benches/src/bin/hotpaths.rs`), for typical sizes of the generic ones; the "
+            "atomics of each are padded to cache lines against false sharing.",
+            "",
+            "| type | bytes |",
+            "|---|---:|",
+            *[f"| `{name}` | {value} |" for name, value in size_rows],
+            "",
+        ]
+    instr_rows = read_pairs(instructions)
+    if instr_rows:
+        budgets = dict(read_pairs(REPO / "benches" / "instructions.txt"))
+        out += [
+            "## Instructions per operation",
+            "",
+            "Counted by `valgrind --tool=callgrind` (`scripts/check-instructions.sh`), one "
+            "thread, steady state, including the measuring loop's increment and test: the same "
+            "for the same binary on any machine, unlike the times above. Budgets are in "
+            "`benches/instructions.txt`. The pairs `count100`/`count1000` and `time10`/`time100` "
+            "show how the cost grows with the window's size (it should not).",
+            "",
+            "| hot path | instructions/op | budget |",
+            "|---|---:|---:|",
+            *[
+                f"| `{name}` | {value} | {budgets.get(name, '-')} |"
+                for name, value in instr_rows
+            ],
+            "",
+        ]
+    return out
 
 
 def main() -> int:
@@ -398,6 +620,12 @@ def main() -> int:
         "--busy-before",
         help="percentage of all CPU time in use just before the run (flags a busy machine)",
     )
+    parser.add_argument("--sizes", type=Path, help="output of `hotpaths sizes`")
+    parser.add_argument(
+        "--instructions",
+        type=Path,
+        help="`<hot path> <instructions>` lines written by scripts/check-instructions.sh",
+    )
     args = parser.parse_args()
 
     target_dir = args.target_dir if args.target_dir.is_absolute() else REPO / args.target_dir
@@ -416,7 +644,16 @@ def main() -> int:
     background = background_ratios(args.output_log)
     busy_before = float(args.busy_before) if args.busy_before else None
     args.output.write_text(
-        render(benches, args.command, args.note, args.load_before, busy_before, background)
+        render(
+            benches,
+            args.command,
+            args.note,
+            args.load_before,
+            busy_before,
+            background,
+            args.sizes,
+            args.instructions,
+        )
     )
     print(f"bench-report: wrote {args.output} ({len(benches)} benchmarks)", file=sys.stderr)
     return 0

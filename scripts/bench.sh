@@ -8,6 +8,9 @@
 #                                         mode): proves they work, measures nothing, leaves
 #                                         docs/benchmarks.md alone
 #
+# Besides criterion, it prints the size of every primitive (`hotpaths sizes`) and, when valgrind is
+# installed, counts instructions per operation (scripts/check-instructions.sh) for the report;
+# --quick also runs every hot path of benches/src/bin/hotpaths.rs once.
 # Run it on a quiet machine: the 2-thread benchmarks need both threads on their own cores.
 # The report records this command line, the machine, and the load just before the run.
 # Honors CARGO_TARGET_DIR; results go to $CARGO_TARGET_DIR/criterion (default target/criterion).
@@ -24,7 +27,7 @@ if ((${#BENCHES[@]} == 0)); then
     exit 1
 fi
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
 
 quick=0
 criterion_args=()
@@ -48,8 +51,18 @@ for b in "${BENCHES[@]}"; do
     bench_flags+=(--bench "$b")
 done
 
+# The hot-path binary: sizes of the primitives and a run of every hot path (its instruction
+# counts come from scripts/check-instructions.sh, when valgrind is installed).
+cargo build --quiet --release -p portcullis-benches --bin hotpaths
+hotpaths="${CARGO_TARGET_DIR:-target}/release/hotpaths"
+
 if ((quick)); then
     cargo bench -p portcullis-benches "${bench_flags[@]}" -- --test "${criterion_args[@]}"
+    "$hotpaths" sizes >/dev/null
+    for h in $("$hotpaths" list); do
+        "$hotpaths" "$h" 1000
+    done
+    echo "bench.sh --quick: every benchmark and hot path ran"
     exit 0
 fi
 
@@ -81,7 +94,19 @@ log="${CARGO_TARGET_DIR:-target}/bench-output.log"
 mkdir -p "$(dirname "$log")"
 cargo bench -p portcullis-benches "${bench_flags[@]}" -- "${criterion_args[@]}" 2>&1 | tee "$log"
 
+extra="$(mktemp -d)"
+trap 'rm -rf "$extra"' EXIT
+"$hotpaths" sizes >"$extra/sizes"
+report_extra=(--sizes "$extra/sizes")
+if command -v valgrind >/dev/null; then
+    echo "bench.sh: counting instructions per operation (scripts/check-instructions.sh)" >&2
+    INSTRUCTIONS_OUT="$extra/instructions" scripts/check-instructions.sh ||
+        echo "bench.sh: some hot paths are over their instruction budgets (see above)" >&2
+    report_extra+=(--instructions "$extra/instructions")
+fi
+
 python3 scripts/bench-report.py \
+    "${report_extra[@]}" \
     --since "$started" \
     --load-before "$load_before" \
     --busy-before "$busy_before" \

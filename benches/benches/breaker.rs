@@ -1,20 +1,24 @@
 //! Circuit-breaker hot paths beside the raw atomic operations they are built on and two peer
 //! crates, all in the same run.
 //!
-//! Groups (each at 1 thread, and at 2 threads where a second thread changes the picture):
+//! Every benchmark is in the criterion group `breaker`, with ids `<subject>/<operation>/<T>t`
+//! (the rule at the top of `scripts/bench-report.py`):
 //!
-//! - `baseline`: a relaxed `AtomicU64::fetch_add`; a compare-and-swap loop that bumps a field of
-//!   a packed word; an acquire load of a word another thread keeps writing.
-//! - `breaker`: closed admission (`try_acquire` on a closed breaker), open rejection
-//!   (`try_acquire` on an open breaker, `now` supplied), recording a success, and a guarded call
-//!   (`try_acquire` then `Permit::record(Success)`).
-//! - `peers`: the equivalent guarded call of `failsafe` 1.3 (`CircuitBreaker::call` on a
-//!   `failsafe::Config::new().build()` state machine) and of `recloser` 1.4
-//!   (`Recloser::call` on `Recloser::default()`).
+//! | id | measures | second thread (`2t`) |
+//! |---|---|---|
+//! | `baseline/fetch_add` | a relaxed `AtomicU64::fetch_add` | the same, on the same word |
+//! | `baseline/cas_loop` | a compare-and-swap loop bumping a field of a packed word | the same, on the same word |
+//! | `baseline/load_under_writer/2t` | an acquire load of a word | keeps `fetch_add`ing the word |
+//! | `closed/try_acquire` | admission on a closed `CountBreaker<64>`, `now` supplied (no clock read) | guarded calls (admit + record success) on the same breaker |
+//! | `open/try_acquire/1t` | rejection by a breaker opened by a failure, `now` supplied | - |
+//! | `forced_open/try_acquire/1t` | rejection by a forced-open breaker | - |
+//! | `closed/record/1t` | `Permit::record(Success)` (the admission is in criterion's untimed set-up) | - |
+//! | `closed/guarded_call` | `try_acquire` then `Permit::record(Success)` | the same, on the same breaker |
+//! | `failsafe/guarded_call` | `failsafe` 1.3: `CircuitBreaker::call` of a closure returning `Ok` on `failsafe::Config::new().build()` | the same, on the same breaker |
+//! | `recloser/guarded_call` | `recloser` 1.4: `Recloser::call` of a closure returning `Ok` on `Recloser::default()` | the same, on the same breaker |
 //!
-//! The 2-thread variants time the main thread's loop while a second thread runs the same
-//! operation on the same object (for closed admission: records successes into it; for the load
-//! baseline: `fetch_add`s the word) until the measurement ends.
+//! The 2-thread variants time the main thread's loop while the second thread runs its operation
+//! until the measurement ends.
 //!
 //! Run (a short check, not a measurement):
 //!
@@ -83,14 +87,27 @@ fn cas_bump(word: &AtomicU64) {
 }
 
 fn baselines(c: &mut Criterion) {
-    let mut g = c.benchmark_group("baseline");
+    let mut g = c.benchmark_group("breaker");
     let word = AtomicU64::new(0);
-    g.bench_function("fetch_add/1", |b| b.iter(|| word.fetch_add(1, Ordering::Relaxed)));
-    g.bench_function("cas_loop/1", |b| b.iter(|| cas_bump(&word)));
-    g.bench_function("cas_loop/2", |b| {
+    g.bench_function("baseline/fetch_add/1t", |b| b.iter(|| word.fetch_add(1, Ordering::Relaxed)));
+    g.bench_function("baseline/fetch_add/2t", |b| {
+        b.iter_custom(|iters| {
+            with_background(
+                iters,
+                || {
+                    word.fetch_add(1, Ordering::Relaxed);
+                },
+                || {
+                    word.fetch_add(1, Ordering::Relaxed);
+                },
+            )
+        });
+    });
+    g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_bump(&word)));
+    g.bench_function("baseline/cas_loop/2t", |b| {
         b.iter_custom(|iters| with_background(iters, || cas_bump(&word), || cas_bump(&word)));
     });
-    g.bench_function("load_under_writer/2", |b| {
+    g.bench_function("baseline/load_under_writer/2t", |b| {
         b.iter_custom(|iters| {
             with_background(
                 iters,
@@ -110,10 +127,10 @@ fn breaker(c: &mut Criterion) {
     let mut g = c.benchmark_group("breaker");
 
     let closed = closed_breaker();
-    g.bench_function("closed_admission/1", |b| {
+    g.bench_function("closed/try_acquire/1t", |b| {
         b.iter(|| black_box(closed.try_acquire(black_box(NOW))).is_ok());
     });
-    g.bench_function("closed_admission_under_recorder/2", |b| {
+    g.bench_function("closed/try_acquire/2t", |b| {
         b.iter_custom(|iters| {
             with_background(
                 iters,
@@ -135,14 +152,14 @@ fn breaker(c: &mut Criterion) {
     if let Ok(p) = tripped.try_acquire(NOW) {
         let _ = p.record(Outcome::Failure, NOW);
     }
-    g.bench_function("open_rejection/1", |b| {
+    g.bench_function("open/try_acquire/1t", |b| {
         b.iter(|| black_box(tripped.try_acquire(black_box(NOW))).is_err());
     });
-    g.bench_function("forced_open_rejection/1", |b| {
+    g.bench_function("forced_open/try_acquire/1t", |b| {
         b.iter(|| black_box(open.try_acquire(black_box(NOW))).is_err());
     });
 
-    g.bench_function("record/1", |b| {
+    g.bench_function("closed/record/1t", |b| {
         b.iter_batched(
             || closed.try_acquire(NOW),
             |p| p.map(|p| p.record(Outcome::Success, NOW)),
@@ -155,21 +172,21 @@ fn breaker(c: &mut Criterion) {
             let _ = black_box(p.record(Outcome::Success, NOW));
         }
     };
-    g.bench_function("guarded_call/1", |b| b.iter(|| guarded(&closed)));
-    g.bench_function("guarded_call/2", |b| {
+    g.bench_function("closed/guarded_call/1t", |b| b.iter(|| guarded(&closed)));
+    g.bench_function("closed/guarded_call/2t", |b| {
         b.iter_custom(|iters| with_background(iters, || guarded(&closed), || guarded(&closed)));
     });
     g.finish();
 }
 
 fn peers(c: &mut Criterion) {
-    let mut g = c.benchmark_group("peers");
+    let mut g = c.benchmark_group("breaker");
     let failsafe = failsafe::Config::new().build();
     let failsafe_call = || {
         black_box(failsafe.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
     };
-    g.bench_function("failsafe_call/1", |b| b.iter(failsafe_call));
-    g.bench_function("failsafe_call/2", |b| {
+    g.bench_function("failsafe/guarded_call/1t", |b| b.iter(failsafe_call));
+    g.bench_function("failsafe/guarded_call/2t", |b| {
         b.iter_custom(|iters| with_background(iters, failsafe_call, failsafe_call));
     });
 
@@ -177,8 +194,8 @@ fn peers(c: &mut Criterion) {
     let recloser_call = || {
         black_box(recloser.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
     };
-    g.bench_function("recloser_call/1", |b| b.iter(recloser_call));
-    g.bench_function("recloser_call/2", |b| {
+    g.bench_function("recloser/guarded_call/1t", |b| b.iter(recloser_call));
+    g.bench_function("recloser/guarded_call/2t", |b| {
         b.iter_custom(|iters| with_background(iters, recloser_call, recloser_call));
     });
     g.finish();
