@@ -5,8 +5,10 @@
 # Steps: formatting, clippy (all targets, all features, warnings denied), rustdoc with warnings
 # denied, the workspace tests (unit, proptest models, zero-allocation proofs, doctests, the
 # generated C header's freshness, the C suite under ASan+UBSan and valgrind), a no-dependency check
-# of the no_std core, the C packaging (pkg-config and CMake consumers), the loom models, and the
-# benchmarks in test mode (each benchmark runs once, to prove it still works).
+# of the no_std core, the C packaging (pkg-config and CMake consumers), the C++ and Go bindings,
+# the loom models, the benchmarks in test mode (each benchmark runs once, to prove it still works),
+# the hot paths' instruction budgets, the freestanding no_std link, short stress, sanitizer and
+# fuzzing runs (FUZZ_SECONDS per target, default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,6 +104,21 @@ RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR
 
 step "benchmarks in test mode (each runs once)"
 run_tests cargo test -p portcullis-benches --benches
+
+step "instructions per operation of the hot paths, against benches/instructions.txt (callgrind)"
+scripts/check-instructions.sh
+
+step "no_std proof: a freestanding link, symbol checks, a bare-metal build"
+scripts/nostd-check.sh
+
+step "stress: every primitive under contention, Rust and C (1 s each)"
+run_tests scripts/stress.sh 1 2
+
+step "sanitizers: ASan on the Rust tests, TSan on the stress runs (where rust-src is present)"
+run_tests scripts/sanitizers.sh 1
+
+step "fuzzing: corpus replay, then ${FUZZ_SECONDS:=20} s per target under libFuzzer + ASan"
+run_tests scripts/fuzz.sh "$FUZZ_SECONDS"
 
 # cargo: "test result: ok. N passed; M failed"; ctest: "100% tests passed, M tests failed out of N".
 passed=$(grep -oE '^test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
