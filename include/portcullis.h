@@ -1901,6 +1901,34 @@ pcl_status pcl_breaker_record_now(const pcl_breaker *breaker,
                                   uint32_t *transition_out);
 
 /**
+ * Records the outcomes of `n` admitted calls in one call: `outcomes[i]` (`PCL_OUTCOME_*`) for
+ * `permits[i]`, in order, all observed at `now_ns`, as `n` calls of `pcl_breaker_record` would.
+ * The number that counted goes to `*counted_out`, the last state change any of them caused to
+ * `*transition_out` (`PCL_BREAKER_TRANSITION_NONE` if none); both may be NULL. For callers
+ * whose per-call cost (cgo) would exceed the record itself.
+ *
+ * Every outcome code and permit kind is checked first: one unknown returns
+ * `PCL_STATUS_INVALID_ARGUMENT` with nothing recorded. Also `PCL_STATUS_NULL_ARGUMENT`
+ * (`breaker`, or `permits` / `outcomes` with `n > 0`) and `PCL_STATUS_INVALID_ARGUMENT` for a
+ * misaligned array or an impossible `n`; `n == 0` records nothing and returns `PCL_STATUS_OK`.
+ * Each record follows the generation rule of `pcl_breaker_record`: once the batch trips the
+ * breaker, the rest of its permits (admitted in the old generation) no longer count. Lock-free.
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; `permits` and `outcomes` NULL or valid for reads of
+ * `n` elements; `counted_out` and `transition_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_record_batch(const pcl_breaker *breaker,
+                                    const pcl_breaker_permit *permits,
+                                    const uint32_t *outcomes,
+                                    size_t n,
+                                    uint64_t now_ns,
+                                    size_t *counted_out,
+                                    uint32_t *transition_out);
+
+/**
  * Releases the call `permit` stands for without an outcome: a probe's place is freed (if its
  * half-open period is still the current one), nothing is counted.
  *
@@ -3276,6 +3304,29 @@ pcl_status pcl_count_window_record(const pcl_count_window *window,
                                    uint32_t outcome_code);
 
 /**
+ * Records `n` outcomes (`PCL_OUTCOME_*`, from `outcomes[0]` to `outcomes[n - 1]`) in one call,
+ * in order, as `n` calls of `pcl_count_window_record` would; the number that counted goes to
+ * `*counted_out` (may be NULL). For callers whose per-call cost (cgo, a lock around a batch)
+ * would exceed the record itself.
+ *
+ * All codes are checked first: one unknown code returns `PCL_STATUS_INVALID_ARGUMENT` with
+ * nothing recorded. Also `PCL_STATUS_NULL_ARGUMENT` (`window`, or `outcomes` with `n > 0`) and
+ * `PCL_STATUS_INVALID_ARGUMENT` for a misaligned `outcomes` or an impossible `n`. `n == 0`
+ * records nothing and returns `PCL_STATUS_OK`. Lock-free; not atomic as a whole (a concurrent
+ * reader may see part of the batch).
+ *
+ * # Safety
+ *
+ * `window` as for `pcl_count_window_record`; `outcomes` NULL or valid for reads of `n` values;
+ * `counted_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_count_window_record_batch(const pcl_count_window *window,
+                                         const uint32_t *outcomes,
+                                         size_t n,
+                                         size_t *counted_out);
+
+/**
  * Reads what the window holds into `*counts_out`. One atomic load; lock-free.
  *
  * # Safety
@@ -3370,6 +3421,22 @@ pcl_status pcl_time_window_record(const pcl_time_window *window,
 PCL_NODISCARD
 pcl_status pcl_time_window_record_now(const pcl_time_window *window,
                                       uint32_t outcome_code);
+
+/**
+ * Records `n` outcomes observed at `now_ns` in one call, as `pcl_count_window_record_batch`
+ * does for a count window (same checks, same statuses).
+ *
+ * # Safety
+ *
+ * `window` as for `pcl_time_window_record`; `outcomes` NULL or valid for reads of `n` values;
+ * `counted_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_time_window_record_batch(const pcl_time_window *window,
+                                        const uint32_t *outcomes,
+                                        size_t n,
+                                        uint64_t now_ns,
+                                        size_t *counted_out);
 
 /**
  * Reads what the window holds at `now_ns` into `*counts_out`. Lock-free.

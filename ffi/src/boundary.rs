@@ -236,3 +236,27 @@ pub(crate) unsafe fn read_bool(field: *const bool) -> bool {
     // valid u8), never as a Rust bool.
     unsafe { field.cast::<u8>().read() != 0 }
 }
+
+/// The `n` elements a C caller passed at `ptr` as a slice: empty for `n == 0` (whatever `ptr`),
+/// `NullArgument` for a NULL `ptr` with `n > 0`, `InvalidArgument` for a `ptr` not aligned for
+/// `T` or an `n` whose byte size no object can have (above `isize::MAX`).
+///
+/// # Safety
+///
+/// Unless NULL, `ptr` must be valid for reads of `n` elements of `T` (every bit pattern of which
+/// is a valid `T`: plain integers), not written during the call.
+pub(crate) unsafe fn read_slice<'a, T>(ptr: *const T, n: usize) -> Result<&'a [T], pcl_status> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(pcl_status::NullArgument);
+    }
+    let fits = n.checked_mul(size_of::<T>()).is_some_and(|b| isize::try_from(b).is_ok());
+    if !ptr.is_aligned() || !fits {
+        return Err(pcl_status::InvalidArgument);
+    }
+    // SAFETY: non-NULL, aligned, a size an object can have; the caller guarantees `n` readable
+    // elements that stay unchanged during the call.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, n) })
+}

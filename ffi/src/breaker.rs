@@ -21,7 +21,7 @@ use portcullis::window::{CountWindow, TimeWindow};
 use portcullis::{ConfigError, Nanos};
 
 use crate::boundary::{
-    Config, free_boxed, init_object, new_object, read_bool, with, write_opt, write_out,
+    Config, free_boxed, init_object, new_object, read_bool, read_slice, with, write_opt, write_out,
 };
 use crate::clock::pcl_now_ns;
 use crate::status::pcl_status;
@@ -572,6 +572,63 @@ pub unsafe extern "C" fn pcl_breaker_record_now(
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
     unsafe { pcl_breaker_record(breaker, permit, outcome_code, pcl_now_ns(), transition_out) }
+}
+
+/// Records the outcomes of `n` admitted calls in one call: `outcomes[i]` (`PCL_OUTCOME_*`) for
+/// `permits[i]`, in order, all observed at `now_ns`, as `n` calls of `pcl_breaker_record` would.
+/// The number that counted goes to `*counted_out`, the last state change any of them caused to
+/// `*transition_out` (`PCL_BREAKER_TRANSITION_NONE` if none); both may be NULL. For callers
+/// whose per-call cost (cgo) would exceed the record itself.
+///
+/// Every outcome code and permit kind is checked first: one unknown returns
+/// `PCL_STATUS_INVALID_ARGUMENT` with nothing recorded. Also `PCL_STATUS_NULL_ARGUMENT`
+/// (`breaker`, or `permits` / `outcomes` with `n > 0`) and `PCL_STATUS_INVALID_ARGUMENT` for a
+/// misaligned array or an impossible `n`; `n == 0` records nothing and returns `PCL_STATUS_OK`.
+/// Each record follows the generation rule of `pcl_breaker_record`: once the batch trips the
+/// breaker, the rest of its permits (admitted in the old generation) no longer count. Lock-free.
+///
+/// # Safety
+///
+/// `breaker` must be NULL or a live breaker; `permits` and `outcomes` NULL or valid for reads of
+/// `n` elements; `counted_out` and `transition_out` NULL or valid for one write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn pcl_breaker_record_batch(
+    breaker: *const pcl_breaker,
+    permits: *const pcl_breaker_permit,
+    outcomes: *const u32,
+    n: usize,
+    now_ns: u64,
+    counted_out: *mut usize,
+    transition_out: *mut u32,
+) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        with(breaker, |b| {
+            let (permits, codes) = match (read_slice(permits, n), read_slice(outcomes, n)) {
+                (Ok(p), Ok(c)) => (p, c),
+                (Err(s), _) | (_, Err(s)) => return s,
+            };
+            let valid = |(p, &c): (&pcl_breaker_permit, &u32)| {
+                Some((PermitToken::from_parts(p.generation, kind_of(p.kind)?), outcome(c)?))
+            };
+            if permits.iter().zip(codes).any(|pc| valid(pc).is_none()) {
+                return pcl_status::InvalidArgument;
+            }
+            let now = Nanos::new(now_ns);
+            let (mut counted, mut transition) = (0usize, Transition::None);
+            for (token, o) in permits.iter().zip(codes).filter_map(valid) {
+                let r = on!(b, x => x.record_token(token, o, now));
+                counted += usize::from(r.counted);
+                if r.transition != Transition::None {
+                    transition = r.transition;
+                }
+            }
+            write_opt(counted_out, counted);
+            write_opt(transition_out, transition_code(transition));
+            pcl_status::Ok
+        })
+    }
 }
 
 /// Releases the call `permit` stands for without an outcome: a probe's place is freed (if its

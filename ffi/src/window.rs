@@ -10,7 +10,9 @@ use core::ffi::c_void;
 use portcullis::window::{CountWindow, Outcome, TimeWindow, WindowCounts};
 use portcullis::{ConfigError, Nanos};
 
-use crate::boundary::{Config, free_boxed, init_object, new_object, with, write_out};
+use crate::boundary::{
+    Config, free_boxed, init_object, new_object, read_slice, with, write_opt, write_out,
+};
 use crate::clock::pcl_now_ns;
 use crate::status::pcl_status;
 
@@ -240,6 +242,33 @@ pub unsafe extern "C" fn pcl_count_window_record(
     }
 }
 
+/// Records `n` outcomes (`PCL_OUTCOME_*`, from `outcomes[0]` to `outcomes[n - 1]`) in one call,
+/// in order, as `n` calls of `pcl_count_window_record` would; the number that counted goes to
+/// `*counted_out` (may be NULL). For callers whose per-call cost (cgo, a lock around a batch)
+/// would exceed the record itself.
+///
+/// All codes are checked first: one unknown code returns `PCL_STATUS_INVALID_ARGUMENT` with
+/// nothing recorded. Also `PCL_STATUS_NULL_ARGUMENT` (`window`, or `outcomes` with `n > 0`) and
+/// `PCL_STATUS_INVALID_ARGUMENT` for a misaligned `outcomes` or an impossible `n`. `n == 0`
+/// records nothing and returns `PCL_STATUS_OK`. Lock-free; not atomic as a whole (a concurrent
+/// reader may see part of the batch).
+///
+/// # Safety
+///
+/// `window` as for `pcl_count_window_record`; `outcomes` NULL or valid for reads of `n` values;
+/// `counted_out` NULL or valid for one write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn pcl_count_window_record_batch(
+    window: *const pcl_count_window,
+    outcomes: *const u32,
+    n: usize,
+    counted_out: *mut usize,
+) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { with(window, |w| record_batch(outcomes, n, counted_out, |o| w.0.record(o))) }
+}
+
 /// Reads what the window holds into `*counts_out`. One atomic load; lock-free.
 ///
 /// # Safety
@@ -376,6 +405,56 @@ pub unsafe extern "C" fn pcl_time_window_record_now(
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
     unsafe { pcl_time_window_record(window, outcome_code, pcl_now_ns()) }
+}
+
+/// Records `n` outcomes observed at `now_ns` in one call, as `pcl_count_window_record_batch`
+/// does for a count window (same checks, same statuses).
+///
+/// # Safety
+///
+/// `window` as for `pcl_time_window_record`; `outcomes` NULL or valid for reads of `n` values;
+/// `counted_out` NULL or valid for one write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn pcl_time_window_record_batch(
+    window: *const pcl_time_window,
+    outcomes: *const u32,
+    n: usize,
+    now_ns: u64,
+    counted_out: *mut usize,
+) -> pcl_status {
+    let now = Nanos::new(now_ns);
+    // SAFETY: forwarded caller guarantees.
+    unsafe { with(window, |w| record_batch(outcomes, n, counted_out, |o| w.0.record(o, now))) }
+}
+
+/// The body of the windows' batch records: checks every code, then records each with `record`
+/// (true when it counted) and writes how many counted.
+///
+/// # Safety
+///
+/// As the batch functions for `outcomes`, `n` and `counted_out`.
+unsafe fn record_batch(
+    outcomes: *const u32,
+    n: usize,
+    counted_out: *mut usize,
+    mut record: impl FnMut(Outcome) -> bool,
+) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    let codes = match unsafe { read_slice(outcomes, n) } {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    if codes.iter().any(|&c| outcome(c).is_none()) {
+        return pcl_status::InvalidArgument;
+    }
+    let mut counted = 0;
+    for o in codes.iter().filter_map(|&c| outcome(c)) {
+        counted += usize::from(record(o));
+    }
+    // SAFETY: forwarded caller guarantees.
+    unsafe { write_opt(counted_out, counted) };
+    pcl_status::Ok
 }
 
 /// Reads what the window holds at `now_ns` into `*counts_out`. Lock-free.

@@ -1,5 +1,6 @@
 /* Circuit breakers: count and time windows, plain permits, every refusal, operator calls. */
 #include <stdalign.h>
+#include <stdint.h>
 
 #include "pcl_test.h"
 
@@ -241,6 +242,47 @@ static void test_breaker_nulls_and_memory(void) {
     CHECK_STATUS(pcl_breaker_record(sb, &p, PCL_OUTCOME_SUCCESS, 0, NULL), PCL_STATUS_OK);
 }
 
+/* Batch records: one call for many permits; the generation rule applies inside the batch. */
+static void test_breaker_batch(void) {
+    pcl_breaker_config cfg = two_failures();
+    pcl_breaker *b = NULL;
+    CHECK_STATUS(pcl_breaker_new(&cfg, &b), PCL_STATUS_OK);
+    pcl_breaker_permit ps[4];
+    for (int i = 0; i < 4; i++) CHECK_STATUS(pcl_breaker_try_acquire(b, 0, &ps[i], NULL), PCL_STATUS_OK);
+    size_t counted = 99;
+    uint32_t t = 99;
+
+    /* Checked first: one unknown outcome or permit kind, nothing recorded. */
+    uint32_t bad[4] = {PCL_OUTCOME_FAILURE, PCL_OUTCOME_FAILURE, 77, PCL_OUTCOME_SUCCESS};
+    CHECK_STATUS(pcl_breaker_record_batch(b, ps, bad, 4, 0, &counted, &t), PCL_STATUS_INVALID_ARGUMENT);
+    CHECK(counted == 99 && t == 99);
+    pcl_breaker_permit odd = ps[0];
+    odd.kind = 9;
+    uint32_t one[1] = {PCL_OUTCOME_FAILURE};
+    CHECK_STATUS(pcl_breaker_record_batch(b, &odd, one, 1, 0, NULL, NULL), PCL_STATUS_INVALID_ARGUMENT);
+    pcl_breaker_stats s;
+    CHECK_STATUS(pcl_breaker_snapshot(b, 0, &s), PCL_STATUS_OK);
+    CHECK(s.calls == 0 && s.consecutive_failures == 0);
+
+    /* NULL arrays with n > 0, a NULL breaker; n == 0 is a no-op even with NULL arrays. */
+    CHECK_STATUS(pcl_breaker_record_batch(b, NULL, one, 1, 0, NULL, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_breaker_record_batch(b, ps, NULL, 1, 0, NULL, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_breaker_record_batch(NULL, ps, one, 1, 0, NULL, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_breaker_record_batch(b, NULL, NULL, 0, 0, &counted, &t), PCL_STATUS_OK);
+    CHECK(counted == 0 && t == PCL_BREAKER_TRANSITION_NONE);
+    /* An impossible length is refused before anything is read. */
+    CHECK_STATUS(pcl_breaker_record_batch(b, ps, one, SIZE_MAX, 0, NULL, NULL), PCL_STATUS_INVALID_ARGUMENT);
+
+    /* Two failures trip the breaker; the last two permits belong to the old generation. */
+    uint32_t outs[4] = {PCL_OUTCOME_FAILURE, PCL_OUTCOME_FAILURE, PCL_OUTCOME_FAILURE, PCL_OUTCOME_SUCCESS};
+    CHECK_STATUS(pcl_breaker_record_batch(b, ps, outs, 4, 0, &counted, &t), PCL_STATUS_OK);
+    CHECK(counted == 2 && t == PCL_BREAKER_TRANSITION_OPENED);
+    uint32_t st = 99;
+    CHECK_STATUS(pcl_breaker_state(b, &st), PCL_STATUS_OK);
+    CHECK(st == PCL_BREAKER_OPEN);
+    pcl_breaker_free(b);
+}
+
 void test_breaker(void) {
     test_breaker_cycle(two_failures());
     pcl_breaker_config timed = two_failures();
@@ -249,4 +291,5 @@ void test_breaker(void) {
     test_breaker_shadow_and_rates();
     test_breaker_config_errors();
     test_breaker_nulls_and_memory();
+    test_breaker_batch();
 }

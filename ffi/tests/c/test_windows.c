@@ -2,6 +2,8 @@
 #include <stdalign.h>
 #include <stdlib.h>
 
+#include <stdint.h>
+
 #include "pcl_test.h"
 
 /* Static storage, as a C service would place a window without the heap. */
@@ -101,6 +103,29 @@ void test_count_window(void) {
     }
     CHECK_STATUS(pcl_count_window_counts(sw, &c), PCL_STATUS_OK);
     check_counts(c, 100, 20, 0);
+
+    /* Batch records: as many single records, checked first, NULL and impossible sizes refused. */
+    CHECK_STATUS(pcl_count_window_reset(sw), PCL_STATUS_OK);
+    uint32_t batch[5] = {PCL_OUTCOME_FAILURE, PCL_OUTCOME_SUCCESS, PCL_OUTCOME_SLOW_SUCCESS,
+                         PCL_OUTCOME_SLOW_FAILURE, PCL_OUTCOME_SUCCESS};
+    size_t counted = 99;
+    CHECK_STATUS(pcl_count_window_record_batch(sw, batch, 5, &counted), PCL_STATUS_OK);
+    CHECK(counted == 5);
+    CHECK_STATUS(pcl_count_window_counts(sw, &c), PCL_STATUS_OK);
+    check_counts(c, 5, 2, 2);
+    batch[3] = 9;
+    counted = 99;
+    CHECK_STATUS(pcl_count_window_record_batch(sw, batch, 5, &counted), PCL_STATUS_INVALID_ARGUMENT);
+    CHECK(counted == 99);
+    CHECK_STATUS(pcl_count_window_counts(sw, &c), PCL_STATUS_OK);
+    check_counts(c, 5, 2, 2); /* nothing of the refused batch recorded */
+    CHECK_STATUS(pcl_count_window_record_batch(sw, NULL, 1, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_count_window_record_batch(NULL, batch, 1, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_count_window_record_batch(sw, NULL, 0, &counted), PCL_STATUS_OK);
+    CHECK(counted == 0);
+    CHECK_STATUS(pcl_count_window_record_batch(sw, batch, SIZE_MAX, NULL), PCL_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pcl_count_window_record_batch(sw, (const uint32_t *)(const void *)((const char *)batch + 1), 1, NULL),
+                 PCL_STATUS_INVALID_ARGUMENT); /* misaligned */
 }
 
 void test_time_window(void) {
@@ -130,6 +155,18 @@ void test_time_window(void) {
     CHECK_STATUS(pcl_time_window_reset(w), PCL_STATUS_OK);
     CHECK_STATUS(pcl_time_window_counts(w, 1000, &c), PCL_STATUS_OK);
     check_counts(c, 0, 0, 0);
+    /* Batch records at one time: outside the window none counts; an unknown code, none recorded. */
+    uint32_t batch[3] = {PCL_OUTCOME_FAILURE, PCL_OUTCOME_SLOW_SUCCESS, PCL_OUTCOME_SUCCESS};
+    size_t counted = 99;
+    CHECK_STATUS(pcl_time_window_record_batch(w, batch, 3, 1000, &counted), PCL_STATUS_OK);
+    CHECK(counted == 3);
+    CHECK_STATUS(pcl_time_window_record_batch(w, batch, 3, 100, &counted), PCL_STATUS_OK);
+    CHECK(counted == 0);
+    batch[2] = 0;
+    CHECK_STATUS(pcl_time_window_record_batch(w, batch, 3, 1000, &counted), PCL_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pcl_time_window_record_batch(w, NULL, 2, 1000, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_time_window_counts(w, 1000, &c), PCL_STATUS_OK);
+    check_counts(c, 3, 1, 1);
     pcl_time_window_free(w);
     pcl_time_window_free(NULL);
 
