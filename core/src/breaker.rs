@@ -994,6 +994,36 @@ impl<W: Window> Breaker<W> {
     /// p.ignore();
     /// ```
     pub fn try_acquire(&self, now: Nanos) -> Result<Permit<'_, W>, Rejected> {
+        self.acquire(|| now)
+    }
+
+    /// [`try_acquire`](Self::try_acquire) at `clock`'s time, read only when the decision needs
+    /// it: a closed, metrics-only, disabled or forced-open breaker decides without reading the
+    /// clock (one atomic load in all); an open or half-open one reads it once.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Self::try_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{ManualClock, Nanos, breaker::{BreakerConfig, CountBreaker}};
+    /// let b = CountBreaker::<8>::new(BreakerConfig::DEFAULT).unwrap();
+    /// let clock = ManualClock::new(Nanos::ZERO);
+    /// b.try_acquire_clocked(&clock).unwrap().ignore();
+    /// ```
+    pub fn try_acquire_clocked<C: Clock + ?Sized>(
+        &self,
+        clock: &C,
+    ) -> Result<Permit<'_, W>, Rejected> {
+        self.acquire(|| clock.now())
+    }
+
+    /// The body of both admissions: `read` gives the time, called at most once.
+    fn acquire(&self, read: impl Fn() -> Nanos) -> Result<Permit<'_, W>, Rejected> {
+        let mut cached = None;
+        let mut now = || *cached.get_or_insert_with(&read);
         // Acquire: pairs with the Release half of every transition's compare-and-swap, so that a
         // caller that sees a generation also sees what its transition did before it (the window
         // and failure count emptied on entering Closed).
@@ -1018,12 +1048,12 @@ impl<W: Window> Breaker<W> {
                 }
                 OPEN => {
                     let end = tick_time(TIME.get(word));
-                    if now < end {
-                        let after = Some(end.saturating_sub(now));
+                    if now() < end {
+                        let after = Some(end.saturating_sub(now()));
                         return self.reject(generation, RejectReason::Open, after, transition);
                     }
                     let deadline =
-                        ceil_tick(now.saturating_add(self.config.probe_timeout).as_u64());
+                        ceil_tick(now().saturating_add(self.config.probe_timeout).as_u64());
                     let next = next_word(word, HALF_OPEN, TRIPS.get(word), deadline);
                     match self.cas(word, next) {
                         Ok(()) => {
@@ -1034,12 +1064,12 @@ impl<W: Window> Breaker<W> {
                     }
                 }
                 HALF_OPEN => {
-                    if now >= tick_time(TIME.get(word)) {
+                    if now() >= tick_time(TIME.get(word)) {
                         // The half-open period timed out: an unreported probe counts as failed.
-                        match self.trip(word, now) {
+                        match self.trip(word, now()) {
                             Ok(next) => {
                                 let end = tick_time(TIME.get(next));
-                                let after = Some(end.saturating_sub(now));
+                                let after = Some(end.saturating_sub(now()));
                                 let g = GENERATION.get(next);
                                 return self.reject(
                                     g,
@@ -1581,6 +1611,40 @@ mod tests {
         assert!(tag_is_newer(0, GENERATION.max()), "wraps");
         assert!(!tag_is_newer(0, 0));
         assert!(!tag_is_newer(0, 1));
+    }
+
+    /// A clock that counts its readings.
+    struct CountingClock {
+        now: Nanos,
+        reads: core::cell::Cell<u32>,
+    }
+
+    impl Clock for CountingClock {
+        fn now(&self) -> Nanos {
+            self.reads.set(self.reads.get() + 1);
+            self.now
+        }
+    }
+
+    #[test]
+    fn a_clocked_admission_reads_the_clock_only_when_the_state_needs_it() {
+        let b = CountBreaker::<8>::new(consecutive(1)).unwrap();
+        let clock = CountingClock { now: T0, reads: core::cell::Cell::new(0) };
+        b.try_acquire_clocked(&clock).unwrap().ignore();
+        assert_eq!(clock.reads.get(), 0, "closed: no read");
+        b.force_open();
+        assert!(b.try_acquire_clocked(&clock).is_err());
+        assert_eq!(clock.reads.get(), 0, "forced open: no read");
+        b.force_close();
+        assert_eq!(fail(&b, T0).transition, Transition::Opened);
+        let r = b.try_acquire_clocked(&clock).unwrap_err();
+        assert_eq!(clock.reads.get(), 1, "open: one read, however often the time is used");
+        assert_eq!(r.retry_after(), Some(tick_time(1000)));
+        let late = CountingClock { now: tick_time(1000), reads: core::cell::Cell::new(0) };
+        let probe = b.try_acquire_clocked(&late).unwrap();
+        assert!(probe.is_probe());
+        assert_eq!(late.reads.get(), 1, "open to half-open: one read");
+        probe.ignore();
     }
 
     #[test]

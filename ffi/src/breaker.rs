@@ -18,12 +18,12 @@ use portcullis::breaker::{
     Transition,
 };
 use portcullis::window::{CountWindow, TimeWindow};
-use portcullis::{ConfigError, Nanos};
+use portcullis::{Clock, ConfigError, Nanos};
 
 use crate::boundary::{
     Config, free_boxed, init_object, new_object, read_bool, read_slice, with, write_opt, write_out,
 };
-use crate::clock::pcl_now_ns;
+use crate::clock::{At, Monotonic, pcl_now_ns};
 use crate::status::pcl_status;
 use crate::window::outcome;
 
@@ -479,13 +479,28 @@ pub unsafe extern "C" fn pcl_breaker_try_acquire(
     permit_out: *mut pcl_breaker_permit,
     retry_after_ns_out: *mut u64,
 ) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { acquire(breaker, &At(now_ns), permit_out, retry_after_ns_out) }
+}
+
+/// The body of both admissions.
+///
+/// # Safety
+///
+/// As `pcl_breaker_try_acquire`.
+unsafe fn acquire(
+    breaker: *const pcl_breaker,
+    clock: &impl Clock,
+    permit_out: *mut pcl_breaker_permit,
+    retry_after_ns_out: *mut u64,
+) -> pcl_status {
     if permit_out.is_null() {
         return pcl_status::NullArgument;
     }
     // SAFETY: forwarded caller guarantees.
     unsafe {
         with(breaker, |b| {
-            let decision = on!(b, x => x.try_acquire(Nanos::new(now_ns)).map(|p| {
+            let decision = on!(b, x => x.try_acquire_clocked(clock).map(|p| {
                 let (t, s) = (p.transition(), p.shadow_rejection());
                 permit(p.into_token(), t, s)
             }));
@@ -502,7 +517,8 @@ pub unsafe extern "C" fn pcl_breaker_try_acquire(
     }
 }
 
-/// `pcl_breaker_try_acquire` at `pcl_now_ns()`.
+/// `pcl_breaker_try_acquire` at `pcl_now_ns()`, read only when the decision needs the time: a
+/// closed, metrics-only, disabled or forced-open breaker decides without reading the clock.
 ///
 /// # Safety
 ///
@@ -515,7 +531,7 @@ pub unsafe extern "C" fn pcl_breaker_try_acquire_now(
     retry_after_ns_out: *mut u64,
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
-    unsafe { pcl_breaker_try_acquire(breaker, pcl_now_ns(), permit_out, retry_after_ns_out) }
+    unsafe { acquire(breaker, &Monotonic, permit_out, retry_after_ns_out) }
 }
 
 /// Records the outcome (`PCL_OUTCOME_*`) of the call `permit` stands for, observed at `now_ns`;

@@ -5,6 +5,8 @@
 //! for every thread and every process of the machine, so objects in shared memory can be driven
 //! from several processes.
 
+use portcullis::{Clock, Nanos};
+
 /// Reads `clock` with `clock_gettime`; 0 if the call fails (it cannot for these clock ids).
 fn read(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -41,6 +43,25 @@ pub extern "C" fn pcl_now_coarse_ns() -> u64 {
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
         read(libc::CLOCK_MONOTONIC)
+    }
+}
+
+/// The clock of the `_now` convenience functions, as a core [`Clock`]: a primitive that can
+/// decide without the time (a closed breaker) never reads it.
+pub(crate) struct Monotonic;
+
+impl Clock for Monotonic {
+    fn now(&self) -> Nanos {
+        Nanos::new(pcl_now_ns())
+    }
+}
+
+/// A caller's `now_ns` as a core [`Clock`].
+pub(crate) struct At(pub(crate) u64);
+
+impl Clock for At {
+    fn now(&self) -> Nanos {
+        Nanos::new(self.0)
     }
 }
 
