@@ -1855,7 +1855,8 @@ pcl_status pcl_breaker_try_acquire(const pcl_breaker *breaker,
                                    uint64_t *retry_after_ns_out);
 
 /**
- * `pcl_breaker_try_acquire` at `pcl_now_ns()`.
+ * `pcl_breaker_try_acquire` at `pcl_now_ns()`, read only when the decision needs the time: a
+ * closed, metrics-only, disabled or forced-open breaker decides without reading the clock.
  *
  * # Safety
  *

@@ -15,7 +15,7 @@
 mod count;
 mod time;
 
-pub use count::CountWindow;
+pub use count::{BATCH_CHUNK, CountWindow};
 pub use time::TimeWindow;
 
 use crate::clock::Nanos;

@@ -59,6 +59,33 @@ fn count_window_two_recorders_and_a_reader() {
     });
 }
 
+/// A batch of two racing a single record in a window of 2: at rest the window holds the last two
+/// records in claim order ({A1, A2} or {A2, B}: the batch's two positions are consecutive), and a
+/// reader never sees the bounds broken.
+#[test]
+fn count_window_batch_races_a_record() {
+    loom::model(|| {
+        let w = Arc::new(CountWindow::<2>::new());
+        let (a1, a2, b) = (Outcome::Failure, Outcome::SlowSuccess, Outcome::Success);
+        let wa = Arc::clone(&w);
+        let ta = thread::spawn(move || {
+            wa.record_batch(&[a1, a2]);
+        });
+        let wb = Arc::clone(&w);
+        let tb = thread::spawn(move || {
+            wb.record(b);
+        });
+        // A batch in progress holds back its effect on the counts, so a reader sees at most 2
+        // calls plus the writes in progress; the clamp keeps the documented bounds.
+        assert_invariants(w.counts(), 2);
+        ta.join().unwrap();
+        tb.join().unwrap();
+        let end = w.counts();
+        let allowed = [counts_of(&[a1, a2]), counts_of(&[a2, b])];
+        assert!(allowed.contains(&end), "final {end:?} is not the last two records");
+    });
+}
+
 /// A window of one slot: the later of two racing records must win, even if the earlier one
 /// reaches the slot last (the lap check); the counts always equal the slot.
 #[test]

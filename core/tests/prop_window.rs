@@ -97,6 +97,34 @@ proptest! {
     }
 }
 
+/// `record_batch` of a slice leaves a window exactly as one `record` per outcome does, for
+/// batches shorter and longer than the window, and reports every outcome landed.
+fn check_batches<const N: usize>(batches: &[Vec<Outcome>]) -> Result<(), TestCaseError> {
+    let by_batch = CountWindow::<N>::new();
+    let single = CountWindow::<N>::new();
+    for batch in batches {
+        prop_assert_eq!(by_batch.record_batch(batch), batch.len());
+        for &o in batch {
+            single.record(o);
+        }
+        prop_assert_eq!(by_batch.counts(), single.counts(), "after a batch of {}", batch.len());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn count_window_batches_match_single_records(
+        batches in prop::collection::vec(prop::collection::vec(outcome(), 0..40), 0..12)
+    ) {
+        check_batches::<1>(&batches)?;
+        check_batches::<7>(&batches)?;
+        check_batches::<32>(&batches)?;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time window
 

@@ -266,7 +266,26 @@ pub unsafe extern "C" fn pcl_count_window_record_batch(
     counted_out: *mut usize,
 ) -> pcl_status {
     // SAFETY: forwarded caller guarantees.
-    unsafe { with(window, |w| record_batch(outcomes, n, counted_out, |o| w.0.record(o))) }
+    unsafe {
+        with(window, |w| {
+            let codes = match checked_codes(outcomes, n) {
+                Ok(c) => c,
+                Err(s) => return s,
+            };
+            // The core's batch takes outcomes, the caller gave codes: convert a chunk at a time
+            // on the stack.
+            let mut buf = [Outcome::Success; 256];
+            let mut counted = 0;
+            for chunk in codes.chunks(buf.len()) {
+                for (slot, &code) in buf.iter_mut().zip(chunk) {
+                    *slot = outcome(code).unwrap_or(Outcome::Success); // every code was checked
+                }
+                counted += w.0.record_batch(&buf[..chunk.len()]);
+            }
+            write_opt(counted_out, counted);
+            pcl_status::Ok
+        })
+    }
 }
 
 /// Reads what the window holds into `*counts_out`. One atomic load; lock-free.
@@ -425,36 +444,35 @@ pub unsafe extern "C" fn pcl_time_window_record_batch(
 ) -> pcl_status {
     let now = Nanos::new(now_ns);
     // SAFETY: forwarded caller guarantees.
-    unsafe { with(window, |w| record_batch(outcomes, n, counted_out, |o| w.0.record(o, now))) }
+    unsafe {
+        with(window, |w| {
+            let codes = match checked_codes(outcomes, n) {
+                Ok(c) => c,
+                Err(s) => return s,
+            };
+            let mut counted = 0;
+            for o in codes.iter().filter_map(|&c| outcome(c)) {
+                counted += usize::from(w.0.record(o, now));
+            }
+            write_opt(counted_out, counted);
+            pcl_status::Ok
+        })
+    }
 }
 
-/// The body of the windows' batch records: checks every code, then records each with `record`
-/// (true when it counted) and writes how many counted.
+/// The outcome codes of a batch: read as `read_slice` does, and all known (else
+/// `InvalidArgument`, so that a refused batch records nothing).
 ///
 /// # Safety
 ///
-/// As the batch functions for `outcomes`, `n` and `counted_out`.
-unsafe fn record_batch(
-    outcomes: *const u32,
-    n: usize,
-    counted_out: *mut usize,
-    mut record: impl FnMut(Outcome) -> bool,
-) -> pcl_status {
+/// As `read_slice` for `outcomes` and `n`.
+unsafe fn checked_codes<'a>(outcomes: *const u32, n: usize) -> Result<&'a [u32], pcl_status> {
     // SAFETY: forwarded caller guarantees.
-    let codes = match unsafe { read_slice(outcomes, n) } {
-        Ok(c) => c,
-        Err(s) => return s,
-    };
+    let codes = unsafe { read_slice(outcomes, n) }?;
     if codes.iter().any(|&c| outcome(c).is_none()) {
-        return pcl_status::InvalidArgument;
+        return Err(pcl_status::InvalidArgument);
     }
-    let mut counted = 0;
-    for o in codes.iter().filter_map(|&c| outcome(c)) {
-        counted += usize::from(record(o));
-    }
-    // SAFETY: forwarded caller guarantees.
-    unsafe { write_opt(counted_out, counted) };
-    pcl_status::Ok
+    Ok(codes)
 }
 
 /// Reads what the window holds at `now_ns` into `*counts_out`. Lock-free.

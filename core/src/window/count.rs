@@ -28,6 +28,10 @@ const _: () = assert!(Field::disjoint(&[SLOT_CODE, SLOT_LAP]));
 /// The largest `N`. Leaves the counts fields 2²⁰ − 2¹⁶ of headroom for writes in progress.
 pub(crate) const MAX_N: usize = 1 << 16;
 
+/// The most slot writes of one [`CountWindow::record_batch`] whose effect on the counts is held
+/// back before it is applied: a batch in progress counts as this many writes in progress.
+pub const BATCH_CHUNK: usize = 1024;
+
 /// What a slot code adds to the counts word.
 const fn contribution(code: u64) -> u64 {
     match code {
@@ -195,31 +199,73 @@ impl<const N: usize> CountWindow<N> {
         self.write(seq, outcome)
     }
 
+    /// Records `outcomes` in order, as that many calls of [`record`](Self::record) would, for a
+    /// fraction of their cost: one `fetch_add` claims all their positions, each outcome takes one
+    /// compare-and-swap on its slot, and their effect on the counts is applied with one
+    /// `fetch_add` per [`BATCH_CHUNK`] outcomes. Returns how many landed (`outcomes.len()` unless
+    /// concurrent records overwrote some first, as for `record`). A concurrent reader may see
+    /// part of the batch: it is not atomic as a whole.
+    pub fn record_batch(&self, outcomes: &[Outcome]) -> usize {
+        let Ok(k) = u64::try_from(outcomes.len()) else {
+            return 0; // unreachable: a slice length fits in u64 on every supported target
+        };
+        if k == 0 {
+            return 0;
+        }
+        // Relaxed, as in `record`.
+        let first = self.head.fetch_add(k, Ordering::Relaxed);
+        let mut landed = 0;
+        let mut seq = first;
+        for chunk in outcomes.chunks(BATCH_CHUNK) {
+            let mut delta = 0u64;
+            for &outcome in chunk {
+                if let Some(d) = self.place(seq, outcome) {
+                    delta = delta.wrapping_add(d);
+                    landed += 1;
+                }
+                seq = seq.wrapping_add(1);
+            }
+            if delta != 0 {
+                self.counts.fetch_add(delta, Ordering::Relaxed);
+            }
+        }
+        landed
+    }
+
     /// Writes record `seq` into its slot unless a later lap is already there.
     fn write(&self, seq: u64, outcome: Outcome) -> bool {
+        match self.place(seq, outcome) {
+            Some(delta) => {
+                if delta != 0 {
+                    self.counts.fetch_add(delta, Ordering::Relaxed);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Places record `seq` in its slot unless a later lap is already there, and returns what
+    /// the write changes in the counts word (to be added by the caller), or `None` if the record
+    /// was already evicted.
+    fn place(&self, seq: u64, outcome: Outcome) -> Option<u64> {
         let n = self.size;
         let lap = seq / n + 1;
         let new = SLOT_LAP.place(lap) | SLOT_CODE.place(outcome as u64);
         #[allow(clippy::cast_possible_truncation, reason = "seq % size < size <= N <= 65536")]
-        let Some(slot) = self.slots.get((seq % n) as usize) else {
-            return false; // unreachable: seq % size < size <= N
-        };
+        let slot = self.slots.get((seq % n) as usize)?; // always Some: seq % size < size <= N
         let mut cur = slot.load(Ordering::Relaxed);
         loop {
             if SLOT_LAP.get(cur) >= lap {
                 // A record N or more positions later already wrote this slot: ours is evicted.
-                return false;
+                return None;
             }
             match slot.compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => break,
                 Err(actual) => cur = actual,
             }
         }
-        let delta = contribution(outcome as u64).wrapping_sub(contribution(SLOT_CODE.get(cur)));
-        if delta != 0 {
-            self.counts.fetch_add(delta, Ordering::Relaxed);
-        }
-        true
+        Some(contribution(outcome as u64).wrapping_sub(contribution(SLOT_CODE.get(cur))))
     }
 
     /// The outcomes in the window now: one load.

@@ -32,6 +32,9 @@ fn windows_never_allocate() {
         let clock = ManualClock::new(Nanos::ZERO);
         exercise(&count, &clock);
         exercise(&time, &clock);
+        // A batch longer than two chunks, on the stack.
+        let batch = [Outcome::SlowFailure; 2_500];
+        std::hint::black_box(count.record_batch(&batch));
         std::hint::black_box(count.counts().failure_rate_ppm());
         std::hint::black_box(time.counts(clock.now()).slow_rate_ppm());
     });
