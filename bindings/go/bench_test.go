@@ -92,3 +92,139 @@ func BenchmarkPeerGobreakerExecute(b *testing.B) {
 	}
 	_ = errBench
 }
+
+// An admission decision: the breaker is closed, so the permit needs no release.
+func BenchmarkBreakerAcquire(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	for i := 0; i < b.N; i++ {
+		_, _ = cb.Acquire()
+	}
+}
+
+func BenchmarkBreakerAcquireAt(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	now := Now()
+	for i := 0; i < b.N; i++ {
+		_, _, _ = cb.AcquireAt(now)
+	}
+}
+
+func BenchmarkBreakerAcquireRecord(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	for i := 0; i < b.N; i++ {
+		if p, err := cb.Acquire(); err == nil {
+			_ = cb.Record(p, Success)
+		}
+	}
+}
+
+func BenchmarkBreakerExecute(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	for i := 0; i < b.N; i++ {
+		_ = cb.Execute(func() error { return nil })
+	}
+}
+
+func BenchmarkBreakerAcquireParallel(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_, _ = cb.Acquire()
+		}
+	})
+}
+
+// batchItems is the batch size of the batched-record benchmarks; they report ns/item.
+const batchItems = 256
+
+func BenchmarkBreakerRecordBatch(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	permits := make([]Permit, batchItems)
+	outcomes := make([]Outcome, batchItems)
+	for i := range permits {
+		permits[i], _ = cb.Acquire()
+		outcomes[i] = Success
+	}
+	now := Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _ = cb.RecordBatchAt(permits, outcomes, now)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/batchItems, "ns/item")
+}
+
+func BenchmarkCountWindowRecordBatch(b *testing.B) {
+	w, _ := NewCountWindow(100)
+	defer w.Close()
+	outcomes := make([]Outcome, batchItems)
+	for i := range outcomes {
+		outcomes[i] = Success
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _ = w.RecordBatch(outcomes)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/batchItems, "ns/item")
+}
+
+// The limiter never refuses here (a rate far above the loop's), as in the x/time/rate peer.
+func BenchmarkLimiterAllow(b *testing.B) {
+	l, _ := NewLimiter(1_000_000_000, 1<<40)
+	defer l.Close()
+	for i := 0; i < b.N; i++ {
+		_ = l.Allow()
+	}
+}
+
+func BenchmarkLimiterAllowParallel(b *testing.B) {
+	l, _ := NewLimiter(1_000_000_000, 1<<40)
+	defer l.Close()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = l.Allow()
+		}
+	})
+}
+
+func BenchmarkPeerGobreakerAllow(b *testing.B) {
+	cb := gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{Name: "bench"})
+	for i := 0; i < b.N; i++ {
+		if done, err := cb.Allow(); err == nil {
+			done(nil)
+		}
+	}
+}
+
+func BenchmarkBreakerAllow(b *testing.B) {
+	cb, _ := NewBreaker(DefaultBreakerConfig())
+	defer cb.Close()
+	for i := 0; i < b.N; i++ {
+		if done, err := cb.Allow(); err == nil {
+			done(true)
+		}
+	}
+}
+
+func BenchmarkLimiterAllowCoarseClock(b *testing.B) {
+	l, _ := NewLimiterConfig(LimiterConfig{RatePerSecond: 1_000_000_000, Burst: 1 << 40, CoarseClock: true})
+	defer l.Close()
+	for i := 0; i < b.N; i++ {
+		_ = l.Allow()
+	}
+}
+
+func BenchmarkLimiterAllowCoarseClockParallel(b *testing.B) {
+	l, _ := NewLimiterConfig(LimiterConfig{RatePerSecond: 1_000_000_000, Burst: 1 << 40, CoarseClock: true})
+	defer l.Close()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = l.Allow()
+		}
+	})
+}

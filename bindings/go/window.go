@@ -1,11 +1,27 @@
 package portcullis
 
-// #include "portcullis.h"
+/*
+#include "portcullis.h"
+
+// The count of a batch returned by value: no Go pointer but the batch itself is passed to C.
+typedef struct {
+	pcl_status status;
+	size_t counted;
+} pcl_go_counted;
+
+static pcl_go_counted pcl_go_count_window_record_batch(const pcl_count_window *w,
+                                                       const uint32_t *outcomes, size_t n) {
+	pcl_go_counted r = {0};
+	r.status = pcl_count_window_record_batch(w, outcomes, n, &r.counted);
+	return r;
+}
+*/
 import "C"
 
 import (
 	"runtime"
 	"time"
+	"unsafe"
 )
 
 // Outcome is the outcome of one call, as windows count it.
@@ -64,6 +80,23 @@ func (w *CountWindow) Record(o Outcome) error {
 	err := check(C.pcl_count_window_record(w.p, C.uint32_t(o)))
 	runtime.KeepAlive(w)
 	return err
+}
+
+// RecordBatch adds outcomes in order in one cgo call and returns how many counted; one
+// unknown outcome records nothing (ErrInvalidArgument).
+func (w *CountWindow) RecordBatch(outcomes []Outcome) (int, error) {
+	if w.p == nil {
+		return 0, ErrClosed
+	}
+	if len(outcomes) == 0 {
+		return 0, nil
+	}
+	// Outcome is a uint32_t: the slice's array is passed as it is (cgo pins it for the call).
+	r := C.pcl_go_count_window_record_batch(w.p,
+		(*C.uint32_t)(unsafe.Pointer(unsafe.SliceData(outcomes))), C.size_t(len(outcomes)))
+	runtime.KeepAlive(w)
+	runtime.KeepAlive(outcomes)
+	return int(r.counted), check(r.status)
 }
 
 // Counts reads what the window holds.

@@ -153,3 +153,29 @@ func TestConcurrentRecordsFromGoroutines(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+func TestCountWindowRecordBatch(t *testing.T) {
+	w, _ := NewCountWindow(4)
+	defer w.Close()
+	n, err := w.RecordBatch([]Outcome{Failure, Success, SlowSuccess, SlowFailure, Success, Success})
+	if err != nil || n != 6 {
+		t.Fatalf("%d %v", n, err)
+	}
+	c, _ := w.Counts()
+	if c != (WindowCounts{Calls: 4, Failures: 1, Slow: 2}) {
+		t.Fatalf("the last four: %+v", c)
+	}
+	if _, err := w.RecordBatch([]Outcome{Failure, 0}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if c2, _ := w.Counts(); c2 != c {
+		t.Fatalf("a refused batch changed the window: %+v", c2)
+	}
+	if n, err := w.RecordBatch(nil); n != 0 || err != nil {
+		t.Fatal(n, err)
+	}
+	_ = w.Close()
+	if _, err := w.RecordBatch([]Outcome{Success}); !errors.Is(err, ErrClosed) {
+		t.Fatal(err)
+	}
+}
