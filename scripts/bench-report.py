@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes docs/benchmarks.md from criterion's results: per-operation times and ratios to baselines.
 
-Usually run by scripts/bench.sh, right after `cargo bench`; standard library only.
+Usually run by scripts/bench.sh, right after `cargo bench`; standard library only. The C and Go
+benchmarks' outputs, given with --c-results and --go-results, join the report as groups `c` and
+`go` (see load_c and load_go).
 
 Input: every `<target-dir>/criterion/**/new/estimates.json` (with its `benchmark.json` and
 `sample.json`), where the target directory is `--target-dir`, else `$CARGO_TARGET_DIR`, else
@@ -51,6 +53,9 @@ BASELINES: list[tuple[str, str, str]] = [
     ("^breaker$", r"^closed/record/", "cas_loop"),
     # The limiter's admit (now supplied): one successful compare_exchange loop.
     ("^limiter_now_supplied$", r"/admit/", "cas_loop"),
+    # C calls: divided by a C11 atomic fetch_add; Go calls: by an empty cgo call.
+    ("^c$", r".", "atomic_fetch_add"),
+    ("^go$", r".", "empty_cgo_call"),
 ]
 DEFAULT_BASELINE = "fetch_add"
 
@@ -206,25 +211,74 @@ TARGETS = [
         "max_ratio": 2.0,
         "target": True,
     },
-    # C and Go (issues 6 and 7).
+    # C and Go: the cost of crossing the language boundary.
+    *[
+        {
+            "text": f"C: {what} ≤ 1.2× (the Rust call + an empty C call into another "
+            "translation unit)",
+            "group": "c",
+            "benchmark": f"{c_id}/1t",
+            "rust": rust,
+            "max_ratio": 1.2,
+            "target": True,
+        }
+        for what, c_id, rust in (
+            ("count window record", "count100/record_success", ("window", "count100/record_success/1t")),
+            ("breaker admission", "breaker/try_acquire", ("breaker", "closed/try_acquire/1t")),
+            ("breaker guarded call", "breaker/guarded_call", ("breaker", "closed/guarded_call/1t")),
+            ("limiter admission", "limiter/try_acquire", ("limiter_now_supplied", "gcra/admit/1t")),
+            ("bulkhead acquire + release", "bulkhead/acquire_release", ("bulkhead", "bulkhead/acquire_release/1t")),
+        )
+    ],
     {
-        "text": "C: each C call ≤ 1.2× (the Rust-native operation + an empty call in another "
-        "translation unit)",
-        "group": "c",
-        "benchmark": "-",
+        "text": "Go: an admission call (a closed breaker's Acquire) ≤ 1.2× an empty cgo call",
+        "group": "go",
+        "benchmark": "breaker/acquire/1t",
         "max_ratio": 1.2,
         "target": True,
-        "unmeasured": "benches/c/bench.c results are not yet read by this report",
     },
     {
-        "text": "Go: an admission call ≤ 1.2× an empty cgo call; the rate-limit check ≤ 0.6× "
-        "x/time/rate's Allow (1 goroutine), ≤ 0.5× (2 goroutines)",
+        "text": "Go: a batched record ≤ 5 ns per item (count window)",
         "group": "go",
-        "benchmark": "-",
-        "max_ratio": 1.2,
+        "benchmark": "count_window/record_batch_per_item/1t",
+        "max_ns": 5.0,
         "target": True,
-        "unmeasured": "bindings/go/bench_test.go results are not yet read by this report, and the "
-        "Go binding has no rate limiter or breaker yet",
+    },
+    {
+        "text": "Go: a batched record ≤ 5 ns per item (breaker)",
+        "group": "go",
+        "benchmark": "breaker/record_batch_per_item/1t",
+        "max_ns": 5.0,
+        "target": True,
+    },
+    *[
+        {
+            "text": f"Go: the rate-limit check ({clock}) ≤ {bound:g}× x/time/rate's Allow, "
+            f"{t} goroutine(s)",
+            "group": "go",
+            "benchmark": f"{subject}/allow/{t}t",
+            "versus": f"x_time_rate/allow/{t}t",
+            "max_ratio": bound,
+            "target": True,
+        }
+        for clock, subject in (("precise clock", "limiter"), ("coarse clock", "limiter_coarse_clock"))
+        for t, bound in ((1, 0.6), (2, 0.5))
+    ],
+    {
+        "text": "Go: Breaker.Execute ÷ gobreaker's Execute (for information)",
+        "group": "go",
+        "benchmark": "breaker/execute/1t",
+        "versus": "gobreaker/execute/1t",
+        "max_ratio": 1.0,
+        "target": False,
+    },
+    {
+        "text": "Go: Breaker.Allow + done ÷ gobreaker's TwoStep Allow + done (for information)",
+        "group": "go",
+        "benchmark": "breaker/allow_done/1t",
+        "versus": "gobreaker/allow_done/1t",
+        "max_ratio": 1.0,
+        "target": False,
     },
 ]
 
@@ -282,6 +336,89 @@ def load(criterion_dir: Path, since: float | None) -> tuple[list[Bench], int]:
         sample = json.loads(sample_path.read_text()) if sample_path.exists() else None
         benches.append(Bench(d, meta, estimates, sample))
     return benches, skipped
+
+
+class ExtBench(Bench):
+    """One result of the C or Go benchmarks, which run outside criterion: `ns` is the median
+    of the runs, `low`..`high` their range."""
+
+    def __init__(self, group: str, bench_id: str, runs: list[float], mtime: float):
+        runs = sorted(runs)
+        self.group, self.id = group, bench_id
+        self.ns = runs[len(runs) // 2]
+        self.low, self.high = runs[0], runs[-1]
+        self.confidence = None
+        self.measured_s = None
+        self.mtime = mtime
+        m = ID_RE.match(bench_id)
+        self.subject = m["subject"] if m else None
+        self.operation = m["operation"] if m else None
+        self.threads = int(m["threads"]) if m else None
+        self.baseline = None
+
+
+# The C benchmarks (benches/c/bench.c) print `c/<name>,<ns per op>`, each a median of 7 runs of
+# one thread; their ids here are `<name>/1t` in group `c`.
+C_LINE_RE = re.compile(r"^c/(?P<name>[^,]+),(?P<ns>[0-9.]+)$")
+
+
+def load_c(path: Path | None) -> list[Bench]:
+    if path is None or not path.exists():
+        return []
+    runs: dict[str, list[float]] = {}
+    for line in path.read_text().splitlines():
+        m = C_LINE_RE.match(line.strip())
+        if m:
+            runs.setdefault(f"{m['name']}/1t", []).append(float(m["ns"]))
+    mtime = path.stat().st_mtime
+    return [ExtBench("c", i, r, mtime) for i, r in runs.items()]
+
+
+# The Go benchmarks (bindings/go/bench_test.go), by their Go name: the id in group `go`. A
+# `Parallel` benchmark runs GOMAXPROCS goroutines (2 on the reference machine); a batch
+# benchmark's figure is its `ns/item` metric.
+GO_IDS = {
+    "BaselineEmptyCgoCall": "baseline/empty_cgo_call/1t",
+    "BaselineAtomicAdd": "baseline/atomic_add/1t",
+    "BaselineMutexCounter": "baseline/mutex_counter/1t",
+    "BreakerAcquire": "breaker/acquire/1t",
+    "BreakerAcquireAt": "breaker/acquire_at/1t",
+    "BreakerAcquireParallel": "breaker/acquire/2t",
+    "BreakerAcquireRecord": "breaker/acquire_record/1t",
+    "BreakerExecute": "breaker/execute/1t",
+    "BreakerAllow": "breaker/allow_done/1t",
+    "BreakerRecordBatch": "breaker/record_batch_per_item/1t",
+    "CountWindowRecord": "count_window/record/1t",
+    "CountWindowRecordParallel": "count_window/record/2t",
+    "CountWindowRecordBatch": "count_window/record_batch_per_item/1t",
+    "BulkheadAcquireRelease": "bulkhead/acquire_release/1t",
+    "LimiterAllow": "limiter/allow/1t",
+    "LimiterAllowParallel": "limiter/allow/2t",
+    "LimiterAllowCoarseClock": "limiter_coarse_clock/allow/1t",
+    "LimiterAllowCoarseClockParallel": "limiter_coarse_clock/allow/2t",
+    "PeerXTimeRateAllow": "x_time_rate/allow/1t",
+    "PeerXTimeRateAllowParallel": "x_time_rate/allow/2t",
+    "PeerGobreakerExecute": "gobreaker/execute/1t",
+    "PeerGobreakerAllow": "gobreaker/allow_done/1t",
+}
+GO_LINE_RE = re.compile(r"^Benchmark(?P<name>\w+?)(-\d+)?\s+\d+\s+(?P<rest>.*)$")
+
+
+def load_go(path: Path | None) -> list[Bench]:
+    if path is None or not path.exists():
+        return []
+    runs: dict[str, list[float]] = {}
+    for line in path.read_text().splitlines():
+        m = GO_LINE_RE.match(line.strip())
+        if not m or m["name"] not in GO_IDS:
+            continue
+        fields = m["rest"].split()
+        values = dict(zip(fields[1::2], fields[0::2]))
+        value = values.get("ns/item") or values.get("ns/op")
+        if value is not None:
+            runs.setdefault(GO_IDS[m["name"]], []).append(float(value))
+    mtime = path.stat().st_mtime
+    return [ExtBench("go", i, r, mtime) for i, r in runs.items()]
 
 
 # Printed by the benchmarks (portcullis_benches::Tally::print) for every `2t` benchmark.
@@ -387,12 +524,14 @@ def machine(load_before: str | None, busy_before: float | None) -> list[str]:
 
 
 def group_table(benches: list[Bench], background: dict[str, float]) -> list[str]:
-    stat = STATISTIC
-    conf = round(benches[0].confidence * 100)
+    if benches[0].confidence is None:
+        stat, interval = "median", "range of the runs"
+    else:
+        stat, interval = STATISTIC, f"{round(benches[0].confidence * 100)}% interval"
     # The background column only for groups whose benchmarks report it.
     with_bg = any(f"{b.group}/{b.id}" in background for b in benches)
     lines = [
-        f"| Benchmark | {stat} ns/op | {conf}% interval | ratio to baseline | baseline |"
+        f"| Benchmark | {stat} ns/op | {interval} | ratio to baseline | baseline |"
         + (" background ops per op |" if with_bg else ""),
         "| --- | ---: | ---: | ---: | --- |" + (" ---: |" if with_bg else ""),
     ]
@@ -422,20 +561,30 @@ def targets_section(benches: list[Bench]) -> list[str]:
     lines = [
         "## Targets",
         "",
-        "| Target | Benchmark | measured ratio | bound | verdict |",
+        "| Target | Benchmark | measured | bound | verdict |",
         "| --- | --- | ---: | ---: | --- |",
     ]
     for t in TARGETS:
         b = by_key.get((t["group"], t["benchmark"]))
         versus = by_key.get((t["group"], t["versus"])) if "versus" in t else None
-        if "versus" in t:
+        rust = by_key.get(t["rust"]) if "rust" in t else None
+        empty_call = by_key.get(("c", "baseline/empty_call_other_tu/1t"))
+        if "max_ns" in t:
+            r = b.ns if b else None
+            divisor = None
+        elif "rust" in t:
+            both = rust and empty_call
+            r = b.ns / (rust.ns + empty_call.ns) if b and both else None
+            divisor = f"{'/'.join(t['rust'])} + c/baseline/empty_call_other_tu/1t"
+        elif "versus" in t:
             r = b.ns / versus.ns if b and versus and versus.ns > 0 else None
             divisor = t["versus"]
         else:
             r = ratio(b) if b else None
             divisor = b.baseline.id if b and b.baseline else None
         name = f"`{t['group']}/{t['benchmark']}`"
-        bound = f"≤ {t['max_ratio']:g}×"
+        limit = t.get("max_ns", t.get("max_ratio"))
+        bound = f"≤ {limit:g} ns" if "max_ns" in t else f"≤ {limit:g}×"
         if "unmeasured" in t:
             verdict = f"not measured: {t['unmeasured']}"
             shown = "—"
@@ -443,8 +592,8 @@ def targets_section(benches: list[Bench]) -> list[str]:
             verdict = "not measured in this run"
             shown = "—"
         else:
-            shown = f"{r:.2f}× (÷ `{divisor}`)"
-            ok = r <= t["max_ratio"]
+            shown = f"{r:.2f} ns" if divisor is None else f"{r:.2f}× (÷ `{divisor}`)"
+            ok = r <= limit
             if t["target"]:
                 verdict = "**met**" if ok else "**not met**"
             else:
@@ -522,6 +671,12 @@ def render(
         "same run; the ratio divides a benchmark's time by that of the baseline with the same "
         "`T`, so it depends less on the machine than the times do (pairing rule: top of "
         "`scripts/bench-report.py`).",
+        "- Groups `c` and `go` run outside criterion, in the same invocation: `c` is "
+        "`benches/c/bench.c` (each row the median of 7 timed loops, one thread, divided by a C11 "
+        "`atomic_fetch_add`; `empty_call_other_tu` is a plain call into another translation "
+        "unit), `go` is `go test -bench` in `bindings/go` (each row the median of 5 runs, divided "
+        "by an empty cgo call; `2t` rows are `b.RunParallel` with 2 goroutines, wall time "
+        "divided by the operations of both; `per_item` rows are a batch's time per item).",
         "",
     ]
     for group, members in groups.items():
@@ -621,6 +776,10 @@ def main() -> int:
         help="percentage of all CPU time in use just before the run (flags a busy machine)",
     )
     parser.add_argument("--sizes", type=Path, help="output of `hotpaths sizes`")
+    parser.add_argument("--c-results", type=Path, help="output of benches/c/bench.c")
+    parser.add_argument(
+        "--go-results", type=Path, help="output of `go test -bench` in bindings/go"
+    )
     parser.add_argument(
         "--instructions",
         type=Path,
@@ -639,6 +798,7 @@ def main() -> int:
     if not benches:
         print(f"bench-report: no results in {criterion_dir}", file=sys.stderr)
         return 1
+    benches += load_c(args.c_results) + load_go(args.go_results)
     pair(benches)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     background = background_ratios(args.output_log)

@@ -8,9 +8,12 @@
 #                                         mode): proves they work, measures nothing, leaves
 #                                         docs/benchmarks.md alone
 #
-# Besides criterion, it prints the size of every primitive (`hotpaths sizes`) and, when valgrind is
+# Besides criterion, it runs the C benchmarks (benches/c/bench.c, against the release static
+# library) and the Go benchmarks (bindings/go, `go test -bench`, 5 runs each, beside x/time/rate
+# and gobreaker), prints the size of every primitive (`hotpaths sizes`) and, when valgrind is
 # installed, counts instructions per operation (scripts/check-instructions.sh) for the report;
-# --quick also runs every hot path of benches/src/bin/hotpaths.rs once.
+# --quick also runs every hot path of benches/src/bin/hotpaths.rs, the C benchmarks and the Go
+# benchmarks once.
 # Run it on a quiet machine: the 2-thread benchmarks need both threads on their own cores.
 # The report records this command line, the machine, and the load just before the run.
 # Honors CARGO_TARGET_DIR; results go to $CARGO_TARGET_DIR/criterion (default target/criterion).
@@ -56,12 +59,22 @@ done
 cargo build --quiet --release -p portcullis-benches --bin hotpaths
 hotpaths="${CARGO_TARGET_DIR:-target}/release/hotpaths"
 
+# The C benchmarks, linked with the release static library (which build-go-lib.sh builds and
+# also places for the Go package).
+scripts/build-go-lib.sh >/dev/null
+c_bench="${CARGO_TARGET_DIR:-target}/release/c-bench"
+cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude benches/c/bench.c benches/c/other_tu.c \
+    "${CARGO_TARGET_DIR:-target}/release/libportcullis_ffi.a" -lpthread -ldl -lm -o "$c_bench"
+go_bench() { (cd bindings/go && CGO_ENABLED=1 go test -run XXX -bench . -benchmem "$@" .); }
+
 if ((quick)); then
     cargo bench -p portcullis-benches "${bench_flags[@]}" -- --test "${criterion_args[@]}"
     "$hotpaths" sizes >/dev/null
     for h in $("$hotpaths" list); do
         "$hotpaths" "$h" 1000
     done
+    "$c_bench" 1000 >/dev/null
+    go_bench -benchtime 1x >/dev/null
     echo "bench.sh --quick: every benchmark and hot path ran"
     exit 0
 fi
@@ -96,8 +109,12 @@ cargo bench -p portcullis-benches "${bench_flags[@]}" -- "${criterion_args[@]}" 
 
 extra="$(mktemp -d)"
 trap 'rm -rf "$extra"' EXIT
+echo "bench.sh: C benchmarks ($c_bench)" >&2
+"$c_bench" | tee "$extra/c"
+echo "bench.sh: Go benchmarks (go test -bench . -count 5)" >&2
+go_bench -count 5 | tee "$extra/go"
 "$hotpaths" sizes >"$extra/sizes"
-report_extra=(--sizes "$extra/sizes")
+report_extra=(--sizes "$extra/sizes" --c-results "$extra/c" --go-results "$extra/go")
 if command -v valgrind >/dev/null; then
     echo "bench.sh: counting instructions per operation (scripts/check-instructions.sh)" >&2
     INSTRUCTIONS_OUT="$extra/instructions" scripts/check-instructions.sh ||
@@ -112,4 +129,5 @@ python3 scripts/bench-report.py \
     --busy-before "$busy_before" \
     --output-log "$log" \
     --command "$invocation" \
-    --command "# which runs: $cargo_command"
+    --command "# which runs: $cargo_command" \
+    --command "# then benches/c/bench.c, and in bindings/go: go test -run XXX -bench . -benchmem -count 5"

@@ -102,8 +102,8 @@ step "loom models (LOOM_MAX_PREEMPTIONS=$LOOM_PREEMPTIONS)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS="$LOOM_PREEMPTIONS" CARGO_TARGET_DIR=target/loom \
     run_tests cargo test -p portcullis --release --test 'loom_*'
 
-step "benchmarks in test mode (each runs once)"
-run_tests cargo test -p portcullis-benches --benches
+step "benchmarks in test mode: criterion, hot paths, C and Go benchmarks, each once"
+run_tests scripts/bench.sh --quick
 
 step "instructions per operation of the hot paths, against benches/instructions.txt (callgrind)"
 scripts/check-instructions.sh

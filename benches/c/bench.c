@@ -67,6 +67,38 @@ int main(int argc, char **argv) {
     BENCH("time10/counts", n, sink = (uint64_t)pcl_time_window_counts(tw, n * 1000u, &counts));
     pcl_time_window_free(tw);
 
+    /* A closed breaker (admission, and admission + record), a limiter that always admits, a
+     * bulkhead that always has a permit: the paths a healthy service takes on every call. */
+    pcl_breaker_config bcfg = pcl_breaker_config_default();
+    pcl_breaker *br = NULL;
+    if (pcl_breaker_new(&bcfg, &br) != PCL_STATUS_OK) return 1;
+    pcl_breaker_permit permit;
+    BENCH("breaker/try_acquire", n, sink = (uint64_t)pcl_breaker_try_acquire(br, i, &permit, NULL));
+    BENCH("breaker/try_acquire_now", n, sink = (uint64_t)pcl_breaker_try_acquire_now(br, &permit, NULL));
+    BENCH("breaker/guarded_call", n, {
+        if (pcl_breaker_try_acquire(br, i, &permit, NULL) == PCL_STATUS_OK)
+            sink = (uint64_t)pcl_breaker_record(br, &permit, PCL_OUTCOME_SUCCESS, i, NULL);
+    });
+    pcl_breaker_free(br);
+
+    pcl_limiter_config lcfg = pcl_limiter_config_default();
+    lcfg.rate_per_second = PCL_LIMITER_MAX_RATE_PER_SECOND;
+    lcfg.burst = 1000000;
+    pcl_limiter *lim = NULL;
+    if (pcl_limiter_new(&lcfg, &lim) != PCL_STATUS_OK) return 1;
+    /* One permit per ns at most, time advancing 1 ns per call: always admitted. */
+    BENCH("limiter/try_acquire", n, sink = (uint64_t)pcl_limiter_try_acquire(lim, 1, i, NULL));
+    pcl_limiter_free(lim);
+
+    pcl_bulkhead_config hcfg = pcl_bulkhead_config_default();
+    hcfg.limit = 1000;
+    pcl_bulkhead *bh = NULL;
+    if (pcl_bulkhead_new(&hcfg, &bh) != PCL_STATUS_OK) return 1;
+    BENCH("bulkhead/acquire_release", n, {
+        if (pcl_bulkhead_try_acquire(bh, 1) == PCL_STATUS_OK) sink = (uint64_t)pcl_bulkhead_release(bh, 1);
+    });
+    pcl_bulkhead_free(bh);
+
     BENCH("clock/pcl_now_ns", n, sink = pcl_now_ns());
     BENCH("clock/pcl_now_coarse_ns", n, sink = pcl_now_coarse_ns());
     return 0;
