@@ -55,6 +55,11 @@
 #define PCL_GRADIENT_ALIGN 8
 
 /**
+ * The largest weight of `pcl_breaker_record_weighted`.
+ */
+#define PCL_BREAKER_MAX_WEIGHT 64
+
+/**
  * Calls are admitted; outcomes are recorded and the trip rules checked.
  */
 #define PCL_BREAKER_CLOSED 0
@@ -1887,6 +1892,25 @@ pcl_status pcl_breaker_record(const pcl_breaker *breaker,
                               uint32_t outcome_code,
                               uint64_t now_ns,
                               uint32_t *transition_out);
+
+/**
+ * `pcl_breaker_record` with a weight, `1..=PCL_BREAKER_MAX_WEIGHT`: a tracked outcome of weight
+ * `w` counts as `w` calls (it enters the window `w` times, and a failure adds `w` to the
+ * consecutive-failure count), so that some errors weigh more than others. A half-open probe is
+ * one probe whatever its weight. A weight of 0 or above the maximum returns
+ * `PCL_STATUS_INVALID_ARGUMENT` with nothing recorded.
+ *
+ * # Safety
+ *
+ * As `pcl_breaker_record`.
+ */
+PCL_NODISCARD
+pcl_status pcl_breaker_record_weighted(const pcl_breaker *breaker,
+                                       const pcl_breaker_permit *permit,
+                                       uint32_t outcome_code,
+                                       uint32_t weight,
+                                       uint64_t now_ns,
+                                       uint32_t *transition_out);
 
 /**
  * `pcl_breaker_record` at `pcl_now_ns()`.

@@ -45,6 +45,14 @@ static pcl_go_recorded pcl_go_breaker_record(const pcl_breaker *b, pcl_breaker_p
 	              : pcl_breaker_record_now(b, &p, outcome, &r.transition);
 	return r;
 }
+
+static pcl_go_recorded pcl_go_breaker_record_weighted(const pcl_breaker *b, pcl_breaker_permit p,
+                                                      uint32_t outcome, uint32_t weight,
+                                                      uint64_t now_ns) {
+	pcl_go_recorded r = {0};
+	r.status = pcl_breaker_record_weighted(b, &p, outcome, weight, now_ns, &r.transition);
+	return r;
+}
 */
 import "C"
 
@@ -338,6 +346,28 @@ func (b *Breaker) record(p Permit, o Outcome, at C.int, nowNs uint64) error {
 	runtime.KeepAlive(b)
 	b.report(C.uint32_t(r.transition))
 	return check(r.status)
+}
+
+// MaxWeight is the largest weight of RecordWeighted.
+const MaxWeight = C.PCL_BREAKER_MAX_WEIGHT
+
+// RecordWeightedAt records an outcome that counts as weight calls (1..=MaxWeight), observed at
+// nowNs: it enters the window weight times and a failure adds weight to the consecutive-failure
+// count, so that some errors weigh more than others (docs/semantics/breaker.md, "Weights"). A
+// half-open probe is one probe whatever its weight. ErrInvalidArgument for a weight out of range.
+func (b *Breaker) RecordWeightedAt(p Permit, o Outcome, weight uint32, nowNs uint64) error {
+	if b.p == nil {
+		return ErrClosed
+	}
+	r := C.pcl_go_breaker_record_weighted(b.p, p.c, C.uint32_t(o), C.uint32_t(weight), C.uint64_t(nowNs))
+	runtime.KeepAlive(b)
+	b.report(C.uint32_t(r.transition))
+	return check(r.status)
+}
+
+// RecordWeighted is RecordWeightedAt at Now().
+func (b *Breaker) RecordWeighted(p Permit, o Outcome, weight uint32) error {
+	return b.RecordWeightedAt(p, o, weight, Now())
 }
 
 // RecordBatchAt records outcomes[i] for permits[i], in order, all observed at nowNs, in one cgo

@@ -316,3 +316,21 @@ func TestBreakerConcurrentCallers(t *testing.T) {
 		t.Fatalf("%+v %v", st, err)
 	}
 }
+
+func TestBreakerWeightedFailureTripsAlone(t *testing.T) {
+	b, _ := NewBreaker(twoFailures())
+	defer b.Close()
+	p, _, _ := b.AcquireAt(0)
+	if err := b.RecordWeightedAt(p, Failure, 0, 0); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if err := b.RecordWeightedAt(p, Failure, MaxWeight+1, 0); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if err := b.RecordWeightedAt(p, Failure, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := b.State(); s != StateOpen {
+		t.Fatalf("a failure of weight 2 against a rule of 2: %v", s)
+	}
+}

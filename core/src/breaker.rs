@@ -608,14 +608,56 @@ impl<W: Window> Permit<'_, W> {
     ///
     /// See [`Breaker::record`].
     pub fn record(self, outcome: Outcome, now: Nanos) -> Recorded {
+        self.record_weighted(outcome, Weight::ONE, now)
+    }
+
+    /// Records the call's outcome with a [`Weight`], observed at `now`.
+    ///
+    /// # Semantics
+    ///
+    /// See [`Breaker::record`] and [`Weight`].
+    pub fn record_weighted(self, outcome: Outcome, weight: Weight, now: Nanos) -> Recorded {
         let this = ManuallyDrop::new(self);
-        this.breaker.apply(this.generation, this.kind, outcome, now)
+        this.breaker.apply(this.generation, this.kind, outcome, weight, now)
     }
 
     /// Releases the permit without an outcome: a half-open probe's place is freed and nothing is
     /// counted. Dropping the permit does the same.
     pub fn ignore(self) {
         drop(self);
+    }
+}
+
+/// How many calls one outcome counts as in a tracked (closed or metrics-only) breaker,
+/// `1..=`[`Weight::MAX`]: an outcome of weight `w` enters the window `w` times (in a count window
+/// it takes `w` of the `N` places) and, for a failure, adds `w` to the consecutive-failure count.
+/// It lets a caller make some errors weigh more than others (a timeout more than a rate-limit
+/// refusal). A success of any weight resets the consecutive count; a half-open probe is one probe
+/// whatever its weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Weight(u8);
+
+impl Weight {
+    /// The weight of a plain outcome.
+    pub const ONE: Self = Self(1);
+    /// The largest weight (bounds the work of one record).
+    pub const MAX: u32 = 64;
+
+    /// `Some` for `1..=MAX`, `None` otherwise.
+    #[must_use]
+    pub const fn new(w: u32) -> Option<Self> {
+        if w >= 1 && w <= Self::MAX {
+            #[allow(clippy::cast_possible_truncation, reason = "w <= 64")]
+            Some(Self(w as u8))
+        } else {
+            None
+        }
+    }
+
+    /// The weight as a number.
+    #[must_use]
+    pub const fn get(self) -> u32 {
+        self.0 as u32
     }
 }
 
@@ -1151,7 +1193,18 @@ impl<W: Window> Breaker<W> {
     /// as such (it holds no reference): it counts here if its generation happens to match, so
     /// keep each token with its breaker.
     pub fn record_token(&self, token: PermitToken, outcome: Outcome, now: Nanos) -> Recorded {
-        self.apply(u64::from(token.generation), token.permit_kind(), outcome, now)
+        self.record_token_weighted(token, outcome, Weight::ONE, now)
+    }
+
+    /// [`record_token`](Self::record_token) with a [`Weight`].
+    pub fn record_token_weighted(
+        &self,
+        token: PermitToken,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+    ) -> Recorded {
+        self.apply(u64::from(token.generation), token.permit_kind(), outcome, weight, now)
     }
 
     /// Releases the call a [`PermitToken`] stands for without an outcome: a half-open probe's
@@ -1429,26 +1482,42 @@ impl<W: Window> Breaker<W> {
     }
 
     /// Applies an outcome of a permit of `generation` admitted as `kind`.
-    fn apply(&self, generation: u64, kind: Kind, outcome: Outcome, now: Nanos) -> Recorded {
+    fn apply(
+        &self,
+        generation: u64,
+        kind: Kind,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+    ) -> Recorded {
         match kind {
-            Kind::Tracked => self.record_tracked(generation, outcome, now),
+            Kind::Tracked => self.record_tracked(generation, outcome, weight, now),
             Kind::Probe => self.record_probe(generation, outcome, now),
             Kind::Untracked | Kind::Shadow(_) => Recorded::IGNORED,
         }
     }
 
-    fn record_tracked(&self, generation: u64, outcome: Outcome, now: Nanos) -> Recorded {
+    fn record_tracked(
+        &self,
+        generation: u64,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+    ) -> Recorded {
         // Acquire: see `try_acquire`.
         let word = self.state.load(Ordering::Acquire);
         let state = STATE.get(word);
         if GENERATION.get(word) != generation || !(state == CLOSED || state == METRICS_ONLY) {
             return Recorded::IGNORED;
         }
-        self.window.record(outcome, now);
+        for _ in 0..weight.get() {
+            self.window.record(outcome, now);
+        }
         // Relaxed: the failure count is a statistic each recorder reads back from its own
         // read-modify-write; the trip it may cause is decided by the CAS on the state word.
         let consecutive = if outcome.is_failure() {
-            self.consecutive.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+            let w = u64::from(weight.get());
+            self.consecutive.fetch_add(w, Ordering::Relaxed).saturating_add(w)
         } else {
             // Load first: a healthy breaker's successes then write nothing here.
             if self.consecutive.load(Ordering::Relaxed) != 0 {
@@ -1645,6 +1714,35 @@ mod tests {
         assert!(probe.is_probe());
         assert_eq!(late.reads.get(), 1, "open to half-open: one read");
         probe.ignore();
+    }
+
+    #[test]
+    fn a_weighted_outcome_counts_as_that_many_calls() {
+        assert_eq!(Weight::new(0), None);
+        assert_eq!(Weight::new(Weight::MAX + 1), None);
+        let w3 = Weight::new(3).unwrap();
+        // Consecutive rule: one failure of weight 3 reaches 3.
+        let b = CountBreaker::<8>::new(consecutive(3)).unwrap();
+        let r = b.try_acquire(T0).unwrap().record_weighted(Outcome::Failure, w3, T0);
+        assert_eq!(r.transition, Transition::Opened);
+        // The window holds it three times; a success of any weight resets the streak.
+        let b = CountBreaker::<8>::new(consecutive(5)).unwrap();
+        let p = b.try_acquire(T0).unwrap();
+        assert!(p.record_weighted(Outcome::SlowFailure, w3, T0).counted);
+        let s = b.snapshot(T0);
+        assert_eq!((s.counts.calls, s.counts.failures, s.counts.slow), (3, 3, 3));
+        assert_eq!(s.consecutive_failures, 3);
+        let p = b.try_acquire(T0).unwrap();
+        assert!(p.record_weighted(Outcome::Success, Weight::new(Weight::MAX).unwrap(), T0).counted);
+        let s = b.snapshot(T0);
+        assert_eq!((s.counts.calls, s.counts.failures, s.consecutive_failures), (8, 0, 0));
+        // A probe is one probe: a weighted failure reopens, a weighted success is one success.
+        let b = CountBreaker::<8>::new(consecutive(1)).unwrap();
+        assert_eq!(fail(&b, T0).transition, Transition::Opened);
+        let probe = b.try_acquire(tick_time(1000)).unwrap();
+        assert!(probe.is_probe());
+        let r = probe.record_weighted(Outcome::Success, w3, tick_time(1000));
+        assert_eq!(r.transition, Transition::Closed);
     }
 
     #[test]

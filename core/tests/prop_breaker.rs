@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use portcullis::breaker::{
     BreakerConfig, CountBreaker, GENERATIONS, Permit, Recorded, RejectReason, Rejected, State,
-    TIME_RESOLUTION, Transition,
+    TIME_RESOLUTION, Transition, Weight,
 };
 use portcullis::rng::SplitMix64;
 use portcullis::window::{CountWindow, Outcome, WindowCounts};
@@ -202,7 +202,7 @@ impl Model {
         self.consecutive = 0;
     }
 
-    fn record(&mut self, p: ModelPermit, outcome: Outcome, now: u64) -> Recorded {
+    fn record(&mut self, p: ModelPermit, outcome: Outcome, weight: u32, now: u64) -> Recorded {
         let ignored = Recorded { transition: Transition::None, counted: false };
         let counted = Recorded { transition: Transition::None, counted: true };
         if p.generation != self.generation {
@@ -210,11 +210,14 @@ impl Model {
         }
         match (p.kind, self.state) {
             (Kind::Tracked, State::Closed | State::MetricsOnly) => {
-                if self.window.len() == N {
-                    self.window.pop_front();
+                for _ in 0..weight {
+                    if self.window.len() == N {
+                        self.window.pop_front();
+                    }
+                    self.window.push_back(outcome);
                 }
-                self.window.push_back(outcome);
-                self.consecutive = if outcome.is_failure() { self.consecutive + 1 } else { 0 };
+                self.consecutive =
+                    if outcome.is_failure() { self.consecutive + u64::from(weight) } else { 0 };
                 if self.state == State::Closed && self.rule_reached() {
                     self.trip(now);
                     Recorded { transition: Transition::Opened, counted: true }
@@ -335,8 +338,8 @@ enum Op {
     Acquire,
     /// Ask for a permit and record its outcome at once.
     Call(Outcome),
-    /// Record the outcome of an outstanding permit (possibly of an old generation).
-    Record(usize, Outcome),
+    /// Record the outcome of an outstanding permit (possibly of an old generation), with a weight.
+    Record(usize, Outcome, u32),
     /// Release an outstanding permit without an outcome.
     Ignore(usize),
     /// Move the clock forward.
@@ -362,7 +365,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => Just(Op::Acquire),
         6 => outcome().prop_map(Op::Call),
-        4 => (any::<usize>(), outcome()).prop_map(|(i, o)| Op::Record(i, o)),
+        4 => (any::<usize>(), outcome(), prop_oneof![3 => Just(1u32), 1 => 1..=4u32])
+            .prop_map(|(i, o, w)| Op::Record(i, o, w)),
         1 => any::<usize>().prop_map(Op::Ignore),
         3 => prop_oneof![0..4u64, 0..(TICK * 8), Just(TICK)].prop_map(Op::Advance),
         4 => (0..(TICK * 40)).prop_map(Op::Advance),
@@ -493,7 +497,7 @@ fn run(
                     let mp = ModelPermit { generation, kind };
                     if let Op::Call(o) = *op {
                         let r = permit.record(o, Nanos::new(now));
-                        prop_assert_eq!(r, m.record(mp, o, now));
+                        prop_assert_eq!(r, m.record(mp, o, 1, now));
                         trace.push(r.transition);
                     } else if outstanding.len() < 8 {
                         outstanding.push((permit, mp));
@@ -503,10 +507,11 @@ fn run(
                     }
                 }
             }
-            Op::Record(i, o) if !outstanding.is_empty() => {
+            Op::Record(i, o, w) if !outstanding.is_empty() => {
                 let (permit, mp) = outstanding.remove(i % outstanding.len());
-                let r = permit.record(o, Nanos::new(now));
-                prop_assert_eq!(r, m.record(mp, o, now));
+                let weight = Weight::new(w).expect("1..=4");
+                let r = permit.record_weighted(o, weight, Nanos::new(now));
+                prop_assert_eq!(r, m.record(mp, o, w, now));
                 trace.push(r.transition);
             }
             Op::Ignore(i) if !outstanding.is_empty() => {

@@ -15,7 +15,7 @@ use core::ffi::c_void;
 
 use portcullis::breaker::{
     Breaker, BreakerConfig, PermitToken, RejectReason, Rejected, Snapshot, State, TokenKind,
-    Transition,
+    Transition, Weight,
 };
 use portcullis::window::{CountWindow, TimeWindow};
 use portcullis::{Clock, ConfigError, Nanos};
@@ -26,6 +26,10 @@ use crate::boundary::{
 use crate::clock::{At, Monotonic, pcl_now_ns};
 use crate::status::pcl_status;
 use crate::window::outcome;
+
+/// The largest weight of `pcl_breaker_record_weighted`.
+pub const PCL_BREAKER_MAX_WEIGHT: u32 = 64;
+const _: () = assert!(PCL_BREAKER_MAX_WEIGHT == Weight::MAX);
 
 /// Calls are admitted; outcomes are recorded and the trip rules checked.
 pub const PCL_BREAKER_CLOSED: u32 = 0;
@@ -555,6 +559,29 @@ pub unsafe extern "C" fn pcl_breaker_record(
     now_ns: u64,
     transition_out: *mut u32,
 ) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { pcl_breaker_record_weighted(breaker, permit, outcome_code, 1, now_ns, transition_out) }
+}
+
+/// `pcl_breaker_record` with a weight, `1..=PCL_BREAKER_MAX_WEIGHT`: a tracked outcome of weight
+/// `w` counts as `w` calls (it enters the window `w` times, and a failure adds `w` to the
+/// consecutive-failure count), so that some errors weigh more than others. A half-open probe is
+/// one probe whatever its weight. A weight of 0 or above the maximum returns
+/// `PCL_STATUS_INVALID_ARGUMENT` with nothing recorded.
+///
+/// # Safety
+///
+/// As `pcl_breaker_record`.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn pcl_breaker_record_weighted(
+    breaker: *const pcl_breaker,
+    permit: *const pcl_breaker_permit,
+    outcome_code: u32,
+    weight: u32,
+    now_ns: u64,
+    transition_out: *mut u32,
+) -> pcl_status {
     // SAFETY: NULL is handled; otherwise the caller guarantees a readable permit.
     let Some(p) = (unsafe { permit.as_ref() }).copied() else {
         return pcl_status::NullArgument;
@@ -562,11 +589,13 @@ pub unsafe extern "C" fn pcl_breaker_record(
     // SAFETY: forwarded caller guarantees.
     unsafe {
         with(breaker, |b| {
-            let (Some(o), Some(kind)) = (outcome(outcome_code), kind_of(p.kind)) else {
+            let (Some(o), Some(kind), Some(w)) =
+                (outcome(outcome_code), kind_of(p.kind), Weight::new(weight))
+            else {
                 return pcl_status::InvalidArgument;
             };
             let token = PermitToken::from_parts(p.generation, kind);
-            let r = on!(b, x => x.record_token(token, o, Nanos::new(now_ns)));
+            let r = on!(b, x => x.record_token_weighted(token, o, w, Nanos::new(now_ns)));
             write_opt(transition_out, transition_code(r.transition));
             if r.counted { pcl_status::Ok } else { pcl_status::NotCounted }
         })

@@ -9,6 +9,7 @@ use core::fmt::Write as _;
 
 use portcullis::breaker::{
     BreakerConfig, CountBreaker, RejectReason, State, TIME_RESOLUTION, TimeBreaker, Transition,
+    Weight,
 };
 use portcullis::window::Outcome;
 use portcullis::{ManualClock, Nanos};
@@ -55,7 +56,8 @@ fn every_path() -> usize {
     // Construction, closed admission, recording, trip.
     let b = CountBreaker::<8>::new(config).unwrap();
     let p = b.try_acquire(at(0)).unwrap();
-    assert_eq!(p.record(Outcome::Success, at(0)).transition, Transition::None);
+    let heavy = Weight::new(Weight::MAX).unwrap();
+    assert_eq!(p.record_weighted(Outcome::Success, heavy, at(0)).transition, Transition::None);
     let p = b.try_acquire(at(0)).unwrap();
     assert_eq!(p.record(Outcome::SlowFailure, at(0)).transition, Transition::None);
     let p = b.try_acquire(at(0)).unwrap();

@@ -283,6 +283,29 @@ static void test_breaker_batch(void) {
     pcl_breaker_free(b);
 }
 
+/* Weighted outcomes: a failure of weight 2 reaches a 2-failure rule alone; weights are checked. */
+static void test_breaker_weighted(void) {
+    pcl_breaker_config cfg = two_failures();
+    pcl_breaker *b = NULL;
+    CHECK_STATUS(pcl_breaker_new(&cfg, &b), PCL_STATUS_OK);
+    pcl_breaker_permit p;
+    uint32_t t = 99;
+    CHECK_STATUS(pcl_breaker_try_acquire(b, 0, &p, NULL), PCL_STATUS_OK);
+    CHECK_STATUS(pcl_breaker_record_weighted(b, &p, PCL_OUTCOME_FAILURE, 0, 0, &t), PCL_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(pcl_breaker_record_weighted(b, &p, PCL_OUTCOME_FAILURE, PCL_BREAKER_MAX_WEIGHT + 1, 0, &t),
+                 PCL_STATUS_INVALID_ARGUMENT);
+    CHECK(t == 99);
+    pcl_breaker_stats s;
+    CHECK_STATUS(pcl_breaker_snapshot(b, 0, &s), PCL_STATUS_OK);
+    CHECK(s.calls == 0);
+    CHECK_STATUS(pcl_breaker_record_weighted(b, &p, PCL_OUTCOME_FAILURE, 2, 0, &t), PCL_STATUS_OK);
+    CHECK(t == PCL_BREAKER_TRANSITION_OPENED);
+    CHECK_STATUS(pcl_breaker_snapshot(b, 0, &s), PCL_STATUS_OK);
+    CHECK(s.state == PCL_BREAKER_OPEN);
+    CHECK_STATUS(pcl_breaker_record_weighted(NULL, &p, PCL_OUTCOME_FAILURE, 1, 0, NULL), PCL_STATUS_NULL_ARGUMENT);
+    pcl_breaker_free(b);
+}
+
 void test_breaker(void) {
     test_breaker_cycle(two_failures());
     pcl_breaker_config timed = two_failures();
@@ -292,4 +315,5 @@ void test_breaker(void) {
     test_breaker_config_errors();
     test_breaker_nulls_and_memory();
     test_breaker_batch();
+    test_breaker_weighted();
 }
