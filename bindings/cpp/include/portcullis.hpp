@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <climits>
+#include <limits>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -191,6 +192,19 @@ template <class Rep, class Period>
 [[nodiscard]] inline TimePoint now() noexcept {
     return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(pcl_now_ns())));
 }
+
+namespace detail {
+/// Nanoseconds from the C API as a duration, saturating at the largest one.
+[[nodiscard]] constexpr std::chrono::nanoseconds to_duration(uint64_t ns) noexcept {
+    using Rep = std::chrono::nanoseconds::rep;
+    constexpr auto max = static_cast<uint64_t>(std::numeric_limits<Rep>::max());
+    return std::chrono::nanoseconds(ns > max ? std::numeric_limits<Rep>::max() : static_cast<Rep>(ns));
+}
+/// A `now_ns` reading from the C API as a steady_clock time point.
+[[nodiscard]] inline TimePoint to_time_point(uint64_t ns) noexcept {
+    return TimePoint(std::chrono::duration_cast<Clock::duration>(to_duration(ns)));
+}
+}  // namespace detail
 
 /// The outcome of one call.
 enum class Outcome : uint32_t {
@@ -530,20 +544,14 @@ struct HealthTransition {
     [[nodiscard]] bool changed() const noexcept { return from != to; }
 };
 
-/// A health state machine with hysteresis on the heap, owned (move-only). Configure it through
-/// the C struct (start from `pcl_health_config_default()`).
-class HealthMachine {
+namespace detail {
+template <class Derived>
+class HealthOps {
 public:
-    [[nodiscard]] static Result<HealthMachine> create(const pcl_health_config &config = pcl_health_config_default()) noexcept {
-        pcl_health *p = nullptr;
-        const Status s = detail::from_c(pcl_health_new(&config, &p));
-        if (s != Status::Ok) return s;
-        return HealthMachine(p);
-    }
     /// Records one check result at `t`.
     [[nodiscard]] Result<HealthTransition> record(bool success, TimePoint t) const noexcept {
         pcl_health_transition tr{};
-        const Status s = detail::from_c(pcl_health_record(ptr_.get(), success, to_ns(t), &tr));
+        const Status s = from_c(pcl_health_record(self(), success, to_ns(t), &tr));
         if (s != Status::Ok) return s;
         return HealthTransition{static_cast<HealthState>(tr.from), static_cast<HealthState>(tr.to)};
     }
@@ -552,18 +560,56 @@ public:
     /// The current state.
     [[nodiscard]] Result<HealthState> state() const noexcept {
         uint32_t st = 0;
-        const Status s = detail::from_c(pcl_health_state(ptr_.get(), &st));
+        const Status s = from_c(pcl_health_state(self(), &st));
         if (s != Status::Ok) return s;
         return static_cast<HealthState>(st);
     }
     /// How long until the next check is due at `t` (zero: now).
     [[nodiscard]] Result<std::chrono::nanoseconds> next_check(TimePoint t) const noexcept {
         uint64_t due = 0;
-        const Status s = detail::from_c(pcl_health_next_check(ptr_.get(), to_ns(t), &due));
+        const Status s = from_c(pcl_health_next_check(self(), to_ns(t), &due));
         if (s != Status::Ok) return s;
-        return std::chrono::nanoseconds(static_cast<std::chrono::nanoseconds::rep>(due));
+        return to_duration(due);
     }
-    [[nodiscard]] Status reset() const noexcept { return detail::from_c(pcl_health_reset(ptr_.get())); }
+    [[nodiscard]] Status reset() const noexcept { return from_c(pcl_health_reset(self())); }
+
+private:
+    const pcl_health *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+}  // namespace detail
+
+/// A view of a health state machine placed in caller or shared memory; not owning.
+class HealthMachineView : public detail::HealthOps<HealthMachineView> {
+public:
+    static constexpr std::size_t size = PCL_HEALTH_SIZE;
+    static constexpr std::size_t alignment = PCL_HEALTH_ALIGN;
+
+    [[nodiscard]] static Result<HealthMachineView> init(void *mem, std::size_t bytes,
+                                                        const pcl_health_config &config = pcl_health_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_health_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return HealthMachineView(static_cast<const pcl_health *>(mem));
+    }
+    [[nodiscard]] static HealthMachineView attach(const void *mem) noexcept {
+        return HealthMachineView(static_cast<const pcl_health *>(mem));
+    }
+    [[nodiscard]] const pcl_health *capi() const noexcept { return ptr_; }
+
+private:
+    explicit HealthMachineView(const pcl_health *p) noexcept : ptr_(p) {}
+    const pcl_health *ptr_;
+};
+
+/// A health state machine with hysteresis on the heap, owned (move-only). Configure it through
+/// the C struct (start from `pcl_health_config_default()`).
+class HealthMachine : public detail::HealthOps<HealthMachine> {
+public:
+    [[nodiscard]] static Result<HealthMachine> create(const pcl_health_config &config = pcl_health_config_default()) noexcept {
+        pcl_health *p = nullptr;
+        const Status s = detail::from_c(pcl_health_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return HealthMachine(p);
+    }
     [[nodiscard]] const pcl_health *capi() const noexcept { return ptr_.get(); }
 
 private:
