@@ -6,7 +6,10 @@
 //   header works with -fno-exceptions;
 // - std::chrono: steady_clock time points (steady_clock is CLOCK_MONOTONIC, the clock of
 //   pcl_now_ns, on Linux with libstdc++ and libc++) and nanosecond durations, with explicit-now
-//   overloads taking a steady_clock::time_point.
+//   overloads taking a steady_clock::time_point;
+// - admissions that must be given back are RAII objects: a BulkheadPermit releases its permits
+//   when destroyed, and a BreakerPermit that is destroyed without an outcome recorded counts as
+//   ignored (pcl_breaker_ignore: nothing is counted, a half-open probe's place is freed).
 #ifndef PORTCULLIS_HPP
 #define PORTCULLIS_HPP
 
@@ -17,6 +20,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -385,6 +389,251 @@ private:
     };
     explicit TimeWindow(pcl_time_window *p) noexcept : ptr_(p) {}
     std::unique_ptr<pcl_time_window, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Circuit breaker
+
+/// The state of a breaker.
+enum class BreakerState : uint32_t {
+    Closed = PCL_BREAKER_CLOSED,
+    Open = PCL_BREAKER_OPEN,
+    HalfOpen = PCL_BREAKER_HALF_OPEN,
+    ForcedOpen = PCL_BREAKER_FORCED_OPEN,
+    Disabled = PCL_BREAKER_DISABLED,
+    MetricsOnly = PCL_BREAKER_METRICS_ONLY,
+};
+
+/// A state change a breaker decision made.
+enum class BreakerTransition : uint32_t {
+    None = PCL_BREAKER_TRANSITION_NONE,
+    Opened = PCL_BREAKER_TRANSITION_OPENED,
+    HalfOpened = PCL_BREAKER_TRANSITION_HALF_OPENED,
+    Closed = PCL_BREAKER_TRANSITION_CLOSED,
+};
+
+/// How a call was admitted.
+enum class BreakerPermitKind : uint32_t {
+    Tracked = PCL_BREAKER_PERMIT_TRACKED,      ///< closed or metrics-only: the outcome is recorded
+    Probe = PCL_BREAKER_PERMIT_PROBE,          ///< a half-open probe: the outcome closes or reopens
+    Untracked = PCL_BREAKER_PERMIT_UNTRACKED,  ///< disabled: the outcome is not recorded
+    Shadow = PCL_BREAKER_PERMIT_SHADOW,        ///< shadow mode, against the decision: not recorded
+};
+
+/// A breaker's state and counters at one moment (`PCL_BREAKER_NO_RATE` for a rate of an empty
+/// window, `PCL_BREAKER_NOT_OPEN` for `open_remaining_ns` outside the open state).
+using BreakerStats = pcl_breaker_stats;
+
+/// The effect of recording an outcome.
+struct BreakerRecorded {
+    /// false: the outcome did not count (`Status::NotCounted` in C: the breaker moved to another
+    /// generation since the admission, or the permit was untracked or shadow).
+    bool counted;
+    /// The state change the record caused.
+    BreakerTransition transition;
+};
+
+namespace detail {
+template <class Derived>
+class BreakerOps;
+}  // namespace detail
+
+/// A call admitted by a breaker. Record its outcome once with record(); a permit destroyed (or
+/// assigned over) without an outcome calls `pcl_breaker_ignore`: an unrecorded permit counts as
+/// ignored (nothing is counted; a half-open probe's place is freed at once instead of being held
+/// until the probe timeout). Move-only; holds a pointer to the breaker, which must outlive it.
+class [[nodiscard]] BreakerPermit {
+public:
+    BreakerPermit(BreakerPermit &&other) noexcept
+        : breaker_(std::exchange(other.breaker_, nullptr)), permit_(other.permit_) {}
+    BreakerPermit &operator=(BreakerPermit &&other) noexcept {
+        if (this != &other) {
+            (void)ignore();
+            breaker_ = std::exchange(other.breaker_, nullptr);
+            permit_ = other.permit_;
+        }
+        return *this;
+    }
+    BreakerPermit(const BreakerPermit &) = delete;
+    BreakerPermit &operator=(const BreakerPermit &) = delete;
+    ~BreakerPermit() { (void)ignore(); }
+
+    /// Whether the permit still waits for its outcome (false once recorded, ignored or moved from).
+    [[nodiscard]] bool pending() const noexcept { return breaker_ != nullptr; }
+    [[nodiscard]] BreakerPermitKind kind() const noexcept { return static_cast<BreakerPermitKind>(permit_.kind); }
+    /// The state change the admission made (`HalfOpened` for the first probe of a period).
+    [[nodiscard]] BreakerTransition admission_transition() const noexcept {
+        return static_cast<BreakerTransition>(permit_.transition);
+    }
+    /// Shadow permits: the refusal an enforcing breaker would have returned; otherwise Ok.
+    [[nodiscard]] Status shadow_rejection() const noexcept { return static_cast<Status>(permit_.shadow_rejection); }
+    [[nodiscard]] uint32_t generation() const noexcept { return permit_.generation; }
+
+    /// Records the call's outcome observed at `t`, once: afterwards the permit is no longer
+    /// pending and a second record answers `Status::NullArgument`. An unknown outcome is
+    /// `Status::InvalidArgument` with nothing recorded, and the permit stays pending.
+    [[nodiscard]] Result<BreakerRecorded> record(Outcome o, TimePoint t) noexcept {
+        uint32_t tr = PCL_BREAKER_TRANSITION_NONE;
+        const Status s = detail::from_c(pcl_breaker_record(breaker_, &permit_, static_cast<uint32_t>(o), to_ns(t), &tr));
+        return finish(s, tr);
+    }
+    /// Records the call's outcome observed now, once.
+    [[nodiscard]] Result<BreakerRecorded> record(Outcome o) noexcept {
+        uint32_t tr = PCL_BREAKER_TRANSITION_NONE;
+        const Status s = detail::from_c(pcl_breaker_record_now(breaker_, &permit_, static_cast<uint32_t>(o), &tr));
+        return finish(s, tr);
+    }
+    /// Releases the call without an outcome now (what the destructor does); later calls do nothing.
+    Status ignore() noexcept {
+        if (breaker_ == nullptr) return Status::Ok;
+        const pcl_breaker *b = std::exchange(breaker_, nullptr);
+        return detail::from_c(pcl_breaker_ignore(b, &permit_));
+    }
+    /// The plain C permit.
+    [[nodiscard]] const pcl_breaker_permit &capi() const noexcept { return permit_; }
+
+private:
+    template <class>
+    friend class detail::BreakerOps;
+    BreakerPermit(const pcl_breaker *b, const pcl_breaker_permit &p) noexcept : breaker_(b), permit_(p) {}
+    Result<BreakerRecorded> finish(Status s, uint32_t tr) noexcept {
+        if (s == Status::InvalidArgument) return s;  // nothing recorded: still pending
+        breaker_ = nullptr;                          // recorded (or answered for good): once
+        if (s == Status::Ok || s == Status::NotCounted)
+            return BreakerRecorded{s == Status::Ok, static_cast<BreakerTransition>(tr)};
+        return s;
+    }
+    const pcl_breaker *breaker_;
+    pcl_breaker_permit permit_;
+};
+
+/// The answer of a breaker's try_acquire: a Result<BreakerPermit> that also says, on
+/// `Status::RejectedOpen`, how long until the open period ends.
+class [[nodiscard]] BreakerAdmission : public Result<BreakerPermit> {
+public:
+    /// On `Status::RejectedOpen`: the time until the open period ends. Empty otherwise (admitted,
+    /// `RejectedHalfOpenFull`, or `RejectedForcedOpen`, which has no known end).
+    [[nodiscard]] std::optional<std::chrono::nanoseconds> retry_after() const noexcept { return retry_after_; }
+
+private:
+    template <class>
+    friend class detail::BreakerOps;
+    explicit BreakerAdmission(BreakerPermit permit) noexcept : Result<BreakerPermit>(std::move(permit)) {}
+    BreakerAdmission(Status s, std::optional<std::chrono::nanoseconds> retry_after) noexcept
+        : Result<BreakerPermit>(s), retry_after_(retry_after) {}
+    std::optional<std::chrono::nanoseconds> retry_after_;
+};
+
+namespace detail {
+template <class Derived>
+class BreakerOps {
+public:
+    /// Asks to make a call at `t`. Admitted: the permit (record its outcome, or it counts as
+    /// ignored). Refused: `RejectedOpen` (with retry_after()), `RejectedHalfOpenFull` or
+    /// `RejectedForcedOpen`. In shadow mode refusals are admitted with a Shadow permit.
+    [[nodiscard]] BreakerAdmission try_acquire(TimePoint t) const noexcept {
+        pcl_breaker_permit p{};
+        uint64_t after = 0;
+        const Status s = from_c(pcl_breaker_try_acquire(self(), to_ns(t), &p, &after));
+        return admit(s, p, after);
+    }
+    /// Asks to make a call now.
+    [[nodiscard]] BreakerAdmission try_acquire() const noexcept {
+        pcl_breaker_permit p{};
+        uint64_t after = 0;
+        const Status s = from_c(pcl_breaker_try_acquire_now(self(), &p, &after));
+        return admit(s, p, after);
+    }
+    /// The stored state (one load).
+    [[nodiscard]] Result<BreakerState> state() const noexcept {
+        uint32_t st = 0;
+        const Status s = from_c(pcl_breaker_state(self(), &st));
+        if (s != Status::Ok) return s;
+        return static_cast<BreakerState>(st);
+    }
+    /// The state and counters at `t`.
+    [[nodiscard]] Result<BreakerStats> stats(TimePoint t) const noexcept {
+        BreakerStats st{};
+        const Status s = from_c(pcl_breaker_snapshot(self(), to_ns(t), &st));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+    /// The state and counters now.
+    [[nodiscard]] Result<BreakerStats> stats() const noexcept {
+        BreakerStats st{};
+        const Status s = from_c(pcl_breaker_snapshot_now(self(), &st));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+    // Operator calls: each answers the state it replaced.
+
+    /// Forces the breaker open until another operator call (permits out become stale).
+    [[nodiscard]] Result<BreakerState> force_open() const noexcept { return op(pcl_breaker_force_open); }
+    /// Closes the breaker, emptying the window and the failure count.
+    [[nodiscard]] Result<BreakerState> force_close() const noexcept { return op(pcl_breaker_force_close); }
+    /// Admits every call and records nothing.
+    [[nodiscard]] Result<BreakerState> disable() const noexcept { return op(pcl_breaker_disable); }
+    /// Admits and records every call, never trips (empties the window).
+    [[nodiscard]] Result<BreakerState> metrics_only() const noexcept { return op(pcl_breaker_metrics_only); }
+    /// Closes the breaker and clears everything it counted.
+    [[nodiscard]] Result<BreakerState> reset() const noexcept { return op(pcl_breaker_reset); }
+
+private:
+    const pcl_breaker *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+    BreakerAdmission admit(Status s, const pcl_breaker_permit &p, uint64_t after) const noexcept {
+        if (s == Status::Ok) return BreakerAdmission(BreakerPermit(self(), p));
+        if (s == Status::RejectedOpen) return BreakerAdmission(s, to_duration(after));
+        return BreakerAdmission(s, std::nullopt);
+    }
+    Result<BreakerState> op(pcl_status (*f)(const pcl_breaker *, uint32_t *)) const noexcept {
+        uint32_t previous = 0;
+        const Status s = from_c(f(self(), &previous));
+        if (s != Status::Ok) return s;
+        return static_cast<BreakerState>(previous);
+    }
+};
+}  // namespace detail
+
+/// A view of a breaker placed in caller or shared memory; not owning.
+class BreakerView : public detail::BreakerOps<BreakerView> {
+public:
+    static constexpr std::size_t size = PCL_BREAKER_SIZE;
+    static constexpr std::size_t alignment = PCL_BREAKER_ALIGN;
+
+    [[nodiscard]] static Result<BreakerView> init(void *mem, std::size_t bytes,
+                                                  const pcl_breaker_config &config = pcl_breaker_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_breaker_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return BreakerView(static_cast<const pcl_breaker *>(mem));
+    }
+    [[nodiscard]] static BreakerView attach(const void *mem) noexcept {
+        return BreakerView(static_cast<const pcl_breaker *>(mem));
+    }
+    [[nodiscard]] const pcl_breaker *capi() const noexcept { return ptr_; }
+
+private:
+    explicit BreakerView(const pcl_breaker *p) noexcept : ptr_(p) {}
+    const pcl_breaker *ptr_;
+};
+
+/// A circuit breaker on the heap, owned (move-only). Configure it through the C struct (start
+/// from `pcl_breaker_config_default()`).
+class Breaker : public detail::BreakerOps<Breaker> {
+public:
+    [[nodiscard]] static Result<Breaker> create(const pcl_breaker_config &config = pcl_breaker_config_default()) noexcept {
+        pcl_breaker *p = nullptr;
+        const Status s = detail::from_c(pcl_breaker_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return Breaker(p);
+    }
+    [[nodiscard]] const pcl_breaker *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_breaker *p) const noexcept { pcl_breaker_free(p); }
+    };
+    explicit Breaker(pcl_breaker *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_breaker, Deleter> ptr_;
 };
 
 // ---------------------------------------------------------------------------------------------
