@@ -637,6 +637,182 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
+// Rate limiter
+
+/// A limiter's state at one moment (`PCL_LIMITER_NOT_COUNTED` counters when counting is off).
+using LimiterStats = pcl_limiter_stats;
+
+/// The answer of a rate limiter's try_acquire.
+struct [[nodiscard]] LimiterDecision {
+    /// `Ok`, `RateLimited` (nothing taken), `ExceedsCapacity` (above the burst: never admissible)
+    /// or an error.
+    Status status;
+    /// On `RateLimited`: how long until the same request fits, if nothing else is taken
+    /// meanwhile. Empty otherwise.
+    std::optional<std::chrono::nanoseconds> retry_after;
+
+    [[nodiscard]] bool ok() const noexcept { return status == Status::Ok; }
+    explicit operator bool() const noexcept { return ok(); }
+};
+
+namespace detail {
+template <class Derived>
+class RateLimiterOps;
+}  // namespace detail
+
+/// Permits reserved by a rate limiter, as plain data (copyable): use them from ready_at(), or
+/// give them back with the limiter's cancel(), at most once.
+class LimiterReservation {
+public:
+    [[nodiscard]] uint64_t permits() const noexcept { return r_.permits; }
+    /// From when the permits may be used.
+    [[nodiscard]] TimePoint ready_at() const noexcept { return detail::to_time_point(r_.ready_at_ns); }
+    /// How long from `t` until the permits may be used (zero: now).
+    [[nodiscard]] std::chrono::nanoseconds wait(TimePoint t) const noexcept {
+        const uint64_t at = to_ns(t);
+        return detail::to_duration(r_.ready_at_ns > at ? r_.ready_at_ns - at : 0);
+    }
+    [[nodiscard]] const pcl_limiter_reservation &capi() const noexcept { return r_; }
+
+private:
+    template <class>
+    friend class detail::RateLimiterOps;
+    explicit LimiterReservation(const pcl_limiter_reservation &r) noexcept : r_(r) {}
+    pcl_limiter_reservation r_;
+};
+
+namespace detail {
+template <class Derived>
+class RateLimiterOps {
+public:
+    /// Takes `n` permits at `t`, all or nothing (`n == 0` is always admitted).
+    [[nodiscard]] LimiterDecision try_acquire(uint64_t n, TimePoint t) const noexcept {
+        uint64_t after = 0;
+        const Status s = from_c(pcl_limiter_try_acquire(self(), n, to_ns(t), &after));
+        return decision(s, after);
+    }
+    /// Takes `n` permits now.
+    [[nodiscard]] LimiterDecision try_acquire(uint64_t n = 1) const noexcept {
+        uint64_t after = 0;
+        const Status s = from_c(pcl_limiter_try_acquire_now(self(), n, &after));
+        return decision(s, after);
+    }
+    /// How long from `t` until `n` permits fit (zero: now); takes nothing.
+    [[nodiscard]] Result<std::chrono::nanoseconds> wait_time(uint64_t n, TimePoint t) const noexcept {
+        uint64_t wait = 0;
+        const Status s = from_c(pcl_limiter_wait_time(self(), n, to_ns(t), &wait));
+        if (s != Status::Ok) return s;
+        return to_duration(wait);
+    }
+    /// How long from now until `n` permits fit.
+    [[nodiscard]] Result<std::chrono::nanoseconds> wait_time(uint64_t n = 1) const noexcept {
+        uint64_t wait = 0;
+        const Status s = from_c(pcl_limiter_wait_time_now(self(), n, &wait));
+        if (s != Status::Ok) return s;
+        return to_duration(wait);
+    }
+    /// Reserves `n` permits at `t` for the earliest time they fit, if at most `max_wait` away
+    /// (`ReservationTooFar` otherwise, nothing taken).
+    [[nodiscard]] Result<LimiterReservation> reserve(uint64_t n, std::chrono::nanoseconds max_wait, TimePoint t) const noexcept {
+        pcl_limiter_reservation r{};
+        const Status s = from_c(pcl_limiter_reserve(self(), n, to_ns(t), to_ns(max_wait), &r));
+        if (s != Status::Ok) return s;
+        return LimiterReservation(r);
+    }
+    /// Reserves `n` permits now.
+    [[nodiscard]] Result<LimiterReservation> reserve(uint64_t n, std::chrono::nanoseconds max_wait) const noexcept {
+        pcl_limiter_reservation r{};
+        const Status s = from_c(pcl_limiter_reserve_now(self(), n, to_ns(max_wait), &r));
+        if (s != Status::Ok) return s;
+        return LimiterReservation(r);
+    }
+    /// Gives the permits of `r` back at `t`, all or nothing: `Ok` or `NotCancelled` (something
+    /// was taken after them, the limiter was reconfigured, or they are valid already).
+    [[nodiscard]] Status cancel(const LimiterReservation &r, TimePoint t) const noexcept {
+        return from_c(pcl_limiter_cancel(self(), &r.capi(), to_ns(t)));
+    }
+    /// Gives the permits of `r` back now.
+    [[nodiscard]] Status cancel(const LimiterReservation &r) const noexcept {
+        return from_c(pcl_limiter_cancel_now(self(), &r.capi()));
+    }
+    /// Replaces the rate (`rate_per_second` when non-zero, else one permit every `interval`) and
+    /// the burst at `t`, keeping the fill level.
+    [[nodiscard]] Status reconfigure(uint64_t rate_per_second, std::chrono::nanoseconds interval, uint64_t burst,
+                                     TimePoint t) const noexcept {
+        return from_c(pcl_limiter_reconfigure(self(), rate_per_second, to_ns(interval), burst, to_ns(t)));
+    }
+    /// Replaces the rate and the burst now.
+    [[nodiscard]] Status reconfigure(uint64_t rate_per_second, std::chrono::nanoseconds interval,
+                                     uint64_t burst) const noexcept {
+        return reconfigure(rate_per_second, interval, burst, now());
+    }
+    /// The state at `t`.
+    [[nodiscard]] Result<LimiterStats> stats(TimePoint t) const noexcept {
+        LimiterStats st{};
+        const Status s = from_c(pcl_limiter_snapshot(self(), to_ns(t), &st));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+    /// The state now.
+    [[nodiscard]] Result<LimiterStats> stats() const noexcept {
+        LimiterStats st{};
+        const Status s = from_c(pcl_limiter_snapshot_now(self(), &st));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+
+private:
+    const pcl_limiter *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+    static LimiterDecision decision(Status s, uint64_t after) noexcept {
+        if (s == Status::RateLimited) return LimiterDecision{s, to_duration(after)};
+        return LimiterDecision{s, std::nullopt};
+    }
+};
+}  // namespace detail
+
+/// A view of a rate limiter placed in caller or shared memory; not owning.
+class RateLimiterView : public detail::RateLimiterOps<RateLimiterView> {
+public:
+    static constexpr std::size_t size = PCL_LIMITER_SIZE;
+    static constexpr std::size_t alignment = PCL_LIMITER_ALIGN;
+
+    [[nodiscard]] static Result<RateLimiterView> init(void *mem, std::size_t bytes,
+                                                      const pcl_limiter_config &config = pcl_limiter_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_limiter_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return RateLimiterView(static_cast<const pcl_limiter *>(mem));
+    }
+    [[nodiscard]] static RateLimiterView attach(const void *mem) noexcept {
+        return RateLimiterView(static_cast<const pcl_limiter *>(mem));
+    }
+    [[nodiscard]] const pcl_limiter *capi() const noexcept { return ptr_; }
+
+private:
+    explicit RateLimiterView(const pcl_limiter *p) noexcept : ptr_(p) {}
+    const pcl_limiter *ptr_;
+};
+
+/// A GCRA rate limiter on the heap, owned (move-only). Configure it through the C struct (start
+/// from `pcl_limiter_config_default()`; its `origin_ns` is a `to_ns(TimePoint)` reading).
+class RateLimiter : public detail::RateLimiterOps<RateLimiter> {
+public:
+    [[nodiscard]] static Result<RateLimiter> create(const pcl_limiter_config &config = pcl_limiter_config_default()) noexcept {
+        pcl_limiter *p = nullptr;
+        const Status s = detail::from_c(pcl_limiter_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return RateLimiter(p);
+    }
+    [[nodiscard]] const pcl_limiter *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_limiter *p) const noexcept { pcl_limiter_free(p); }
+    };
+    explicit RateLimiter(pcl_limiter *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_limiter, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Bulkhead
 
 /// Configuration of a bulkhead.
