@@ -952,6 +952,156 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
+// Adaptive concurrency limits
+
+namespace detail {
+struct AimdApi {
+    using type = pcl_aimd;
+    static pcl_status record(const pcl_aimd *a, uint64_t rtt, uint32_t in_flight, bool dropped, bool *changed) noexcept {
+        return pcl_aimd_record(a, rtt, in_flight, dropped, changed);
+    }
+    static pcl_status feed(const pcl_aimd *a, const pcl_bulkhead *b, uint64_t rtt, uint32_t in_flight, bool dropped,
+                           uint32_t *limit) noexcept {
+        return pcl_aimd_feed(a, b, rtt, in_flight, dropped, limit);
+    }
+    static pcl_status limit(const pcl_aimd *a, uint32_t *limit) noexcept { return pcl_aimd_limit(a, limit); }
+};
+
+struct GradientApi {
+    using type = pcl_gradient;
+    static pcl_status record(const pcl_gradient *g, uint64_t rtt, uint32_t in_flight, bool dropped, bool *changed) noexcept {
+        return pcl_gradient_record(g, rtt, in_flight, dropped, changed);
+    }
+    static pcl_status feed(const pcl_gradient *g, const pcl_bulkhead *b, uint64_t rtt, uint32_t in_flight, bool dropped,
+                           uint32_t *limit) noexcept {
+        return pcl_gradient_feed(g, b, rtt, in_flight, dropped, limit);
+    }
+    static pcl_status limit(const pcl_gradient *g, uint32_t *limit) noexcept { return pcl_gradient_limit(g, limit); }
+};
+
+template <class Derived, class Api>
+class AdaptiveOps {
+public:
+    /// Learns from one call: its round-trip time, the calls in flight when it was admitted
+    /// (itself included), and whether it was dropped. Answers whether the limit changed.
+    template <class Rep, class Period>
+    [[nodiscard]] Result<bool> record(std::chrono::duration<Rep, Period> rtt, uint32_t in_flight,
+                                      bool dropped = false) const noexcept {
+        bool changed = false;
+        const Status s = from_c(Api::record(self(), to_ns(rtt), in_flight, dropped, &changed));
+        if (s != Status::Ok) return s;
+        return changed;
+    }
+    /// As record(), then resizes `bulkhead` (a Bulkhead or a BulkheadView) to the limit if the
+    /// sample changed it. Answers the limit now.
+    template <class B, class Rep, class Period>
+    [[nodiscard]] Result<uint32_t> feed(const BulkheadOps<B> &bulkhead, std::chrono::duration<Rep, Period> rtt,
+                                        uint32_t in_flight, bool dropped = false) const noexcept {
+        uint32_t limit = 0;
+        const pcl_bulkhead *b = static_cast<const B &>(bulkhead).capi();
+        const Status s = from_c(Api::feed(self(), b, to_ns(rtt), in_flight, dropped, &limit));
+        if (s != Status::Ok) return s;
+        return limit;
+    }
+    /// The limit now.
+    [[nodiscard]] Result<uint32_t> limit() const noexcept {
+        uint32_t l = 0;
+        const Status s = from_c(Api::limit(self(), &l));
+        if (s != Status::Ok) return s;
+        return l;
+    }
+
+private:
+    const typename Api::type *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+}  // namespace detail
+
+/// A view of an AIMD limit placed in caller or shared memory; not owning.
+class AimdLimitView : public detail::AdaptiveOps<AimdLimitView, detail::AimdApi> {
+public:
+    static constexpr std::size_t size = PCL_AIMD_SIZE;
+    static constexpr std::size_t alignment = PCL_AIMD_ALIGN;
+
+    [[nodiscard]] static Result<AimdLimitView> init(void *mem, std::size_t bytes,
+                                                    const pcl_aimd_config &config = pcl_aimd_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_aimd_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return AimdLimitView(static_cast<const pcl_aimd *>(mem));
+    }
+    [[nodiscard]] static AimdLimitView attach(const void *mem) noexcept {
+        return AimdLimitView(static_cast<const pcl_aimd *>(mem));
+    }
+    [[nodiscard]] const pcl_aimd *capi() const noexcept { return ptr_; }
+
+private:
+    explicit AimdLimitView(const pcl_aimd *p) noexcept : ptr_(p) {}
+    const pcl_aimd *ptr_;
+};
+
+/// An AIMD concurrency limit on the heap, owned (move-only). Configure it through the C struct
+/// (start from `pcl_aimd_config_default()`).
+class AimdLimit : public detail::AdaptiveOps<AimdLimit, detail::AimdApi> {
+public:
+    [[nodiscard]] static Result<AimdLimit> create(const pcl_aimd_config &config = pcl_aimd_config_default()) noexcept {
+        pcl_aimd *p = nullptr;
+        const Status s = detail::from_c(pcl_aimd_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return AimdLimit(p);
+    }
+    [[nodiscard]] const pcl_aimd *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_aimd *p) const noexcept { pcl_aimd_free(p); }
+    };
+    explicit AimdLimit(pcl_aimd *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_aimd, Deleter> ptr_;
+};
+
+/// A view of a gradient limit placed in caller or shared memory; not owning.
+class GradientLimitView : public detail::AdaptiveOps<GradientLimitView, detail::GradientApi> {
+public:
+    static constexpr std::size_t size = PCL_GRADIENT_SIZE;
+    static constexpr std::size_t alignment = PCL_GRADIENT_ALIGN;
+
+    [[nodiscard]] static Result<GradientLimitView> init(
+        void *mem, std::size_t bytes, const pcl_gradient_config &config = pcl_gradient_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_gradient_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return GradientLimitView(static_cast<const pcl_gradient *>(mem));
+    }
+    [[nodiscard]] static GradientLimitView attach(const void *mem) noexcept {
+        return GradientLimitView(static_cast<const pcl_gradient *>(mem));
+    }
+    [[nodiscard]] const pcl_gradient *capi() const noexcept { return ptr_; }
+
+private:
+    explicit GradientLimitView(const pcl_gradient *p) noexcept : ptr_(p) {}
+    const pcl_gradient *ptr_;
+};
+
+/// A gradient concurrency limit on the heap, owned (move-only). Configure it through the C
+/// struct (start from `pcl_gradient_config_default()`).
+class GradientLimit : public detail::AdaptiveOps<GradientLimit, detail::GradientApi> {
+public:
+    [[nodiscard]] static Result<GradientLimit> create(
+        const pcl_gradient_config &config = pcl_gradient_config_default()) noexcept {
+        pcl_gradient *p = nullptr;
+        const Status s = detail::from_c(pcl_gradient_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return GradientLimit(p);
+    }
+    [[nodiscard]] const pcl_gradient *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_gradient *p) const noexcept { pcl_gradient_free(p); }
+    };
+    explicit GradientLimit(pcl_gradient *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_gradient, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Health
 
 /// Health states, best first.
