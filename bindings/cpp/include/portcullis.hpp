@@ -1234,6 +1234,336 @@ private:
     uint64_t at_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Retries
+
+/// How an attempt failed.
+enum class RetryClass : uint32_t {
+    Retryable = PCL_RETRY_RETRYABLE,             ///< transient: retry after the policy's delay
+    NotRetryable = PCL_RETRY_NOT_RETRYABLE,      ///< retrying cannot help: stop
+    RetryableAfter = PCL_RETRY_RETRYABLE_AFTER,  ///< the server asked for a retry after `pushback`
+    StopRetrying = PCL_RETRY_STOP_RETRYING,      ///< the server asked not to retry: stop
+};
+
+/// The failure of one attempt: its class and, for `RetryableAfter`, the server's push-back.
+struct RetryError {
+    RetryClass error_class = RetryClass::Retryable;
+    std::chrono::nanoseconds pushback{0};
+
+    [[nodiscard]] static constexpr RetryError retryable() noexcept { return {RetryClass::Retryable, {}}; }
+    [[nodiscard]] static constexpr RetryError not_retryable() noexcept { return {RetryClass::NotRetryable, {}}; }
+    [[nodiscard]] static constexpr RetryError stop_retrying() noexcept { return {RetryClass::StopRetrying, {}}; }
+    [[nodiscard]] static constexpr RetryError retryable_after(std::chrono::nanoseconds pushback) noexcept {
+        return {RetryClass::RetryableAfter, pushback};
+    }
+    /// What a gRPC `grpc-retry-pushback-ms` value means (negative: stop retrying).
+    [[nodiscard]] static RetryError from_pushback_ms(int64_t ms) noexcept {
+        uint32_t cls = PCL_RETRY_STOP_RETRYING;
+        uint64_t pushback = 0;
+        if (pcl_retry_class_from_pushback_ms(ms, &cls, &pushback) != PCL_STATUS_OK) return stop_retrying();
+        return {static_cast<RetryClass>(cls), detail::to_duration(pushback)};
+    }
+};
+
+/// The state of one call (attempts, place in the schedule, deadline, jitter generator), as
+/// plain data: copy it freely. Get a meaningful one from a policy's start(); any contents are
+/// valid (a default-constructed state is safe to use, just not useful).
+class RetryState {
+public:
+    RetryState() noexcept : s_{} {}
+    /// Attempts made so far, the first included.
+    [[nodiscard]] uint32_t attempts() const noexcept {
+        uint32_t n = 0;
+        return pcl_retry_state_attempts(&s_, &n) == PCL_STATUS_OK ? n : 0;
+    }
+    [[nodiscard]] const pcl_retry_state &capi() const noexcept { return s_; }
+    [[nodiscard]] pcl_retry_state &capi() noexcept { return s_; }
+
+private:
+    pcl_retry_state s_;
+};
+
+/// The answer of a retry policy's decide().
+struct [[nodiscard]] RetryDecision {
+    /// `Ok` (retry after `delay`; the state moved to the next attempt), a `RetryStop*` refusal
+    /// (state unchanged: report the last failure) or an error.
+    Status status;
+    /// The delay before the retry; zero unless ok().
+    std::chrono::nanoseconds delay;
+
+    [[nodiscard]] bool ok() const noexcept { return status == Status::Ok; }
+    explicit operator bool() const noexcept { return ok(); }
+};
+
+namespace detail {
+template <class Derived>
+class RetryThrottleOps {
+public:
+    /// Records a failed attempt (takes a token): `Ok` while a retry is allowed, else
+    /// `RetryStopBudgetExhausted`.
+    [[nodiscard]] Status record_failure() const noexcept { return from_c(pcl_retry_throttle_record_failure(self())); }
+    /// Records a successful attempt (adds a fraction of a token).
+    [[nodiscard]] Status record_success() const noexcept { return from_c(pcl_retry_throttle_record_success(self())); }
+    /// Whether a retry is allowed now (`Ok`) or not (`RetryStopBudgetExhausted`), recording nothing.
+    [[nodiscard]] Status check() const noexcept { return from_c(pcl_retry_throttle_check(self(), nullptr)); }
+    /// The token count in thousandths.
+    [[nodiscard]] Result<uint64_t> milli_tokens() const noexcept {
+        uint64_t milli = 0;
+        const Status s = from_c(pcl_retry_throttle_check(self(), &milli));
+        if (s != Status::Ok && s != Status::RetryStopBudgetExhausted) return s;
+        return milli;
+    }
+
+private:
+    const pcl_retry_throttle *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+
+template <class Derived>
+class RetryRatioBudgetOps {
+public:
+    /// Records a new request (not a retry) at `t`: deposits a fraction of a retry.
+    [[nodiscard]] Status record_request(TimePoint t) const noexcept {
+        return from_c(pcl_retry_ratio_budget_record_request(self(), to_ns(t)));
+    }
+    /// Records a new request now.
+    [[nodiscard]] Status record_request() const noexcept {
+        return from_c(pcl_retry_ratio_budget_record_request_now(self()));
+    }
+    /// Withdraws one retry at `t`: `Ok` (allowed) or `RetryStopBudgetExhausted` (nothing taken).
+    [[nodiscard]] Status try_withdraw(TimePoint t) const noexcept {
+        return from_c(pcl_retry_ratio_budget_try_withdraw(self(), to_ns(t)));
+    }
+    /// Withdraws one retry now.
+    [[nodiscard]] Status try_withdraw() const noexcept { return from_c(pcl_retry_ratio_budget_try_withdraw_now(self())); }
+    /// Whole retries the balance allows at `t`.
+    [[nodiscard]] Result<uint64_t> balance(TimePoint t) const noexcept {
+        uint64_t n = 0;
+        const Status s = from_c(pcl_retry_ratio_budget_balance(self(), to_ns(t), &n));
+        if (s != Status::Ok) return s;
+        return n;
+    }
+    /// Whole retries the balance allows now.
+    [[nodiscard]] Result<uint64_t> balance() const noexcept {
+        uint64_t n = 0;
+        const Status s = from_c(pcl_retry_ratio_budget_balance_now(self(), &n));
+        if (s != Status::Ok) return s;
+        return n;
+    }
+
+private:
+    const pcl_retry_ratio_budget *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+
+template <class Derived>
+class RetryPolicyOps {
+public:
+    /// The state of a call whose first attempt starts at `t`. Retries stop at the earlier of
+    /// `deadline` and the policy's total budget; the same `seed` replays the same delays.
+    [[nodiscard]] Result<RetryState> start(uint64_t seed, Deadline deadline, TimePoint t) const noexcept {
+        RetryState st;
+        const Status s = from_c(pcl_retry_state_init(self(), to_ns(t), deadline.ns(), seed, &st.capi()));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+    /// The state of a call whose first attempt starts now.
+    [[nodiscard]] Result<RetryState> start(uint64_t seed, Deadline deadline = Deadline::never()) const noexcept {
+        RetryState st;
+        const Status s = from_c(pcl_retry_state_init_now(self(), deadline.ns(), seed, &st.capi()));
+        if (s != Status::Ok) return s;
+        return st;
+    }
+    /// Decides whether to retry after an attempt that failed with `error` at `t`.
+    [[nodiscard]] RetryDecision decide(RetryState &state, RetryError error, TimePoint t) const noexcept {
+        uint64_t delay = 0;
+        const Status s = from_c(pcl_retry_decide(self(), &state.capi(), code(error), to_ns(error.pushback), to_ns(t), &delay));
+        return decision(s, delay);
+    }
+    /// Decides whether to retry after an attempt that failed now.
+    [[nodiscard]] RetryDecision decide(RetryState &state, RetryError error) const noexcept {
+        uint64_t delay = 0;
+        const Status s = from_c(pcl_retry_decide_now(self(), &state.capi(), code(error), to_ns(error.pushback), &delay));
+        return decision(s, delay);
+    }
+    /// As decide(), then consults a retry throttle (a RetryThrottle or a view): a failure that
+    /// counts takes a token (do not also call its record_failure()), and a retry the policy
+    /// allows is refused with `RetryStopBudgetExhausted` (state unchanged) when it is at or
+    /// below half.
+    template <class T>
+    [[nodiscard]] RetryDecision decide(RetryState &state, RetryError error, const RetryThrottleOps<T> &throttle,
+                                       TimePoint t) const noexcept {
+        uint64_t delay = 0;
+        const pcl_retry_throttle *th = static_cast<const T &>(throttle).capi();
+        const Status s = from_c(
+            pcl_retry_decide_throttled(self(), &state.capi(), code(error), to_ns(error.pushback), to_ns(t), th, &delay));
+        return decision(s, delay);
+    }
+    template <class T>
+    [[nodiscard]] RetryDecision decide(RetryState &state, RetryError error, const RetryThrottleOps<T> &throttle) const noexcept {
+        uint64_t delay = 0;
+        const pcl_retry_throttle *th = static_cast<const T &>(throttle).capi();
+        const Status s = from_c(
+            pcl_retry_decide_throttled_now(self(), &state.capi(), code(error), to_ns(error.pushback), th, &delay));
+        return decision(s, delay);
+    }
+    /// As decide(), then withdraws one retry from a ratio budget (a RetryRatioBudget or a view)
+    /// when the policy allows one (`RetryStopBudgetExhausted`, state unchanged, when it cannot).
+    template <class B>
+    [[nodiscard]] RetryDecision decide(RetryState &state, RetryError error, const RetryRatioBudgetOps<B> &budget,
+                                       TimePoint t) const noexcept {
+        uint64_t delay = 0;
+        const pcl_retry_ratio_budget *rb = static_cast<const B &>(budget).capi();
+        const Status s = from_c(
+            pcl_retry_decide_budgeted(self(), &state.capi(), code(error), to_ns(error.pushback), to_ns(t), rb, &delay));
+        return decision(s, delay);
+    }
+    template <class B>
+    [[nodiscard]] RetryDecision decide(RetryState &state, RetryError error, const RetryRatioBudgetOps<B> &budget) const noexcept {
+        uint64_t delay = 0;
+        const pcl_retry_ratio_budget *rb = static_cast<const B &>(budget).capi();
+        const Status s = from_c(
+            pcl_retry_decide_budgeted_now(self(), &state.capi(), code(error), to_ns(error.pushback), rb, &delay));
+        return decision(s, delay);
+    }
+
+private:
+    const pcl_retry_policy *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+    static uint32_t code(RetryError e) noexcept { return static_cast<uint32_t>(e.error_class); }
+    static RetryDecision decision(Status s, uint64_t delay) noexcept {
+        return RetryDecision{s, s == Status::Ok ? to_duration(delay) : std::chrono::nanoseconds(0)};
+    }
+};
+}  // namespace detail
+
+/// A view of a retry policy placed in caller or shared memory; not owning.
+class RetryPolicyView : public detail::RetryPolicyOps<RetryPolicyView> {
+public:
+    static constexpr std::size_t size = PCL_RETRY_POLICY_SIZE;
+    static constexpr std::size_t alignment = PCL_RETRY_POLICY_ALIGN;
+
+    [[nodiscard]] static Result<RetryPolicyView> init(void *mem, std::size_t bytes,
+                                                      const pcl_retry_config &config = pcl_retry_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_retry_policy_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return RetryPolicyView(static_cast<const pcl_retry_policy *>(mem));
+    }
+    [[nodiscard]] static RetryPolicyView attach(const void *mem) noexcept {
+        return RetryPolicyView(static_cast<const pcl_retry_policy *>(mem));
+    }
+    [[nodiscard]] const pcl_retry_policy *capi() const noexcept { return ptr_; }
+
+private:
+    explicit RetryPolicyView(const pcl_retry_policy *p) noexcept : ptr_(p) {}
+    const pcl_retry_policy *ptr_;
+};
+
+/// A validated, immutable retry policy on the heap, owned (move-only), shared by calls that
+/// each keep a RetryState. Configure it through the C struct (start from
+/// `pcl_retry_config_default()`).
+class RetryPolicy : public detail::RetryPolicyOps<RetryPolicy> {
+public:
+    [[nodiscard]] static Result<RetryPolicy> create(const pcl_retry_config &config = pcl_retry_config_default()) noexcept {
+        pcl_retry_policy *p = nullptr;
+        const Status s = detail::from_c(pcl_retry_policy_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return RetryPolicy(p);
+    }
+    [[nodiscard]] const pcl_retry_policy *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_retry_policy *p) const noexcept { pcl_retry_policy_free(p); }
+    };
+    explicit RetryPolicy(pcl_retry_policy *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_retry_policy, Deleter> ptr_;
+};
+
+/// A view of a retry throttle placed in caller or shared memory; not owning.
+class RetryThrottleView : public detail::RetryThrottleOps<RetryThrottleView> {
+public:
+    static constexpr std::size_t size = PCL_RETRY_THROTTLE_SIZE;
+    static constexpr std::size_t alignment = PCL_RETRY_THROTTLE_ALIGN;
+
+    [[nodiscard]] static Result<RetryThrottleView> init(
+        void *mem, std::size_t bytes, const pcl_retry_throttle_config &config = pcl_retry_throttle_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_retry_throttle_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return RetryThrottleView(static_cast<const pcl_retry_throttle *>(mem));
+    }
+    [[nodiscard]] static RetryThrottleView attach(const void *mem) noexcept {
+        return RetryThrottleView(static_cast<const pcl_retry_throttle *>(mem));
+    }
+    [[nodiscard]] const pcl_retry_throttle *capi() const noexcept { return ptr_; }
+
+private:
+    explicit RetryThrottleView(const pcl_retry_throttle *p) noexcept : ptr_(p) {}
+    const pcl_retry_throttle *ptr_;
+};
+
+/// gRPC retry throttling (gRFC A6) on the heap, owned (move-only); starts full. Configure it
+/// through the C struct (start from `pcl_retry_throttle_config_default()`).
+class RetryThrottle : public detail::RetryThrottleOps<RetryThrottle> {
+public:
+    [[nodiscard]] static Result<RetryThrottle> create(
+        const pcl_retry_throttle_config &config = pcl_retry_throttle_config_default()) noexcept {
+        pcl_retry_throttle *p = nullptr;
+        const Status s = detail::from_c(pcl_retry_throttle_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return RetryThrottle(p);
+    }
+    [[nodiscard]] const pcl_retry_throttle *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_retry_throttle *p) const noexcept { pcl_retry_throttle_free(p); }
+    };
+    explicit RetryThrottle(pcl_retry_throttle *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_retry_throttle, Deleter> ptr_;
+};
+
+/// A view of a ratio retry budget placed in caller or shared memory; not owning.
+class RetryRatioBudgetView : public detail::RetryRatioBudgetOps<RetryRatioBudgetView> {
+public:
+    static constexpr std::size_t size = PCL_RETRY_RATIO_BUDGET_SIZE;
+    static constexpr std::size_t alignment = PCL_RETRY_RATIO_BUDGET_ALIGN;
+
+    [[nodiscard]] static Result<RetryRatioBudgetView> init(
+        void *mem, std::size_t bytes,
+        const pcl_retry_ratio_budget_config &config = pcl_retry_ratio_budget_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_retry_ratio_budget_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return RetryRatioBudgetView(static_cast<const pcl_retry_ratio_budget *>(mem));
+    }
+    [[nodiscard]] static RetryRatioBudgetView attach(const void *mem) noexcept {
+        return RetryRatioBudgetView(static_cast<const pcl_retry_ratio_budget *>(mem));
+    }
+    [[nodiscard]] const pcl_retry_ratio_budget *capi() const noexcept { return ptr_; }
+
+private:
+    explicit RetryRatioBudgetView(const pcl_retry_ratio_budget *p) noexcept : ptr_(p) {}
+    const pcl_retry_ratio_budget *ptr_;
+};
+
+/// A Finagle-style ratio retry budget on the heap, owned (move-only). Configure it through the C
+/// struct (start from `pcl_retry_ratio_budget_config_default()`).
+class RetryRatioBudget : public detail::RetryRatioBudgetOps<RetryRatioBudget> {
+public:
+    [[nodiscard]] static Result<RetryRatioBudget> create(
+        const pcl_retry_ratio_budget_config &config = pcl_retry_ratio_budget_config_default()) noexcept {
+        pcl_retry_ratio_budget *p = nullptr;
+        const Status s = detail::from_c(pcl_retry_ratio_budget_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return RetryRatioBudget(p);
+    }
+    [[nodiscard]] const pcl_retry_ratio_budget *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_retry_ratio_budget *p) const noexcept { pcl_retry_ratio_budget_free(p); }
+    };
+    explicit RetryRatioBudget(pcl_retry_ratio_budget *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_retry_ratio_budget, Deleter> ptr_;
+};
+
 /// pcl_version() against the header's macros: false means the library and header differ.
 [[nodiscard]] inline bool version_matches() noexcept {
     return pcl_version() == PCL_VERSION_MAJOR * 10000u + PCL_VERSION_MINOR * 100u + PCL_VERSION_PATCH;
