@@ -1564,6 +1564,171 @@ private:
     std::unique_ptr<pcl_retry_ratio_budget, Deleter> ptr_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Latency histogram
+
+namespace detail {
+template <class Derived>
+class HistogramOps {
+public:
+    /// Records one latency (negative durations as 0). Wait-free.
+    template <class Rep, class Period>
+    [[nodiscard]] Status record(std::chrono::duration<Rep, Period> latency) const noexcept {
+        return from_c(pcl_histogram_record(self(), to_ns(latency)));
+    }
+    /// The `ppm`-th percentile (990000 is p99; above 1000000 reads as the maximum), nearest
+    /// rank, within `PCL_HISTOGRAM_RELATIVE_ERROR_PPM`; `Status::Empty` before any sample.
+    [[nodiscard]] Result<std::chrono::nanoseconds> percentile(uint32_t ppm) const noexcept {
+        uint64_t v = 0;
+        const Status s = from_c(pcl_histogram_percentile(self(), ppm, &v));
+        if (s != Status::Ok) return s;
+        return to_duration(v);
+    }
+    /// The number of latencies recorded.
+    [[nodiscard]] Result<uint64_t> count() const noexcept {
+        uint64_t n = 0;
+        const Status s = from_c(pcl_histogram_count(self(), &n));
+        if (s != Status::Ok) return s;
+        return n;
+    }
+    /// Empties the histogram (a record racing with it may survive).
+    [[nodiscard]] Status reset() const noexcept { return from_c(pcl_histogram_reset(self())); }
+
+private:
+    const pcl_histogram *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+}  // namespace detail
+
+/// A view of a histogram placed in caller or shared memory; not owning.
+class HistogramView : public detail::HistogramOps<HistogramView> {
+public:
+    static constexpr std::size_t size = PCL_HISTOGRAM_SIZE;
+    static constexpr std::size_t alignment = PCL_HISTOGRAM_ALIGN;
+
+    /// Initialises an empty histogram in `mem` (a histogram has no configuration).
+    [[nodiscard]] static Result<HistogramView> init(void *mem, std::size_t bytes) noexcept {
+        const Status s = detail::from_c(pcl_histogram_init(mem, bytes));
+        if (s != Status::Ok) return s;
+        return HistogramView(static_cast<const pcl_histogram *>(mem));
+    }
+    [[nodiscard]] static HistogramView attach(const void *mem) noexcept {
+        return HistogramView(static_cast<const pcl_histogram *>(mem));
+    }
+    [[nodiscard]] const pcl_histogram *capi() const noexcept { return ptr_; }
+
+private:
+    explicit HistogramView(const pcl_histogram *p) noexcept : ptr_(p) {}
+    const pcl_histogram *ptr_;
+};
+
+/// A lock-free log-linear latency histogram on the heap, owned (move-only).
+class Histogram : public detail::HistogramOps<Histogram> {
+public:
+    [[nodiscard]] static Result<Histogram> create() noexcept {
+        pcl_histogram *p = nullptr;
+        const Status s = detail::from_c(pcl_histogram_new(&p));
+        if (s != Status::Ok) return s;
+        return Histogram(p);
+    }
+    [[nodiscard]] const pcl_histogram *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_histogram *p) const noexcept { pcl_histogram_free(p); }
+    };
+    explicit Histogram(pcl_histogram *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_histogram, Deleter> ptr_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Hedging
+
+namespace detail {
+template <class Derived>
+class HedgePolicyOps {
+public:
+    /// Counts one call in the hedge budget: once per call, before its first hedge.
+    [[nodiscard]] Status on_call() const noexcept { return from_c(pcl_hedge_policy_on_call(self())); }
+    /// Records the latency of a request that answered, observed at `t`.
+    template <class Rep, class Period>
+    [[nodiscard]] Status record_latency(std::chrono::duration<Rep, Period> latency, TimePoint t) const noexcept {
+        return from_c(pcl_hedge_policy_record_latency(self(), to_ns(latency), to_ns(t)));
+    }
+    /// Records the latency of a request that answered, observed now.
+    template <class Rep, class Period>
+    [[nodiscard]] Status record_latency(std::chrono::duration<Rep, Period> latency) const noexcept {
+        return from_c(pcl_hedge_policy_record_latency_now(self(), to_ns(latency)));
+    }
+    /// At `t`, for a call that has sent `hedges_sent` hedges: the delay after which to send the
+    /// next one if no answer has arrived (then confirm it with try_launch()), or
+    /// `HedgeMaxHedges`, `HedgeBudgetExhausted`, `HedgeDeadlineTooClose`.
+    [[nodiscard]] Result<std::chrono::nanoseconds> decide(uint32_t hedges_sent, Deadline deadline, TimePoint t) const noexcept {
+        uint64_t delay = 0;
+        const Status s = from_c(pcl_hedge_policy_decide(self(), hedges_sent, to_ns(t), deadline.ns(), &delay));
+        if (s != Status::Ok) return s;
+        return to_duration(delay);
+    }
+    /// As decide(), now.
+    [[nodiscard]] Result<std::chrono::nanoseconds> decide(uint32_t hedges_sent,
+                                                          Deadline deadline = Deadline::never()) const noexcept {
+        uint64_t delay = 0;
+        const Status s = from_c(pcl_hedge_policy_decide_now(self(), hedges_sent, deadline.ns(), &delay));
+        if (s != Status::Ok) return s;
+        return to_duration(delay);
+    }
+    /// Confirms hedge number `hedges_sent + 1` once its delay has elapsed, withdrawing it from
+    /// the budget: `Ok` (send it), `HedgeMaxHedges` or `HedgeBudgetExhausted`.
+    [[nodiscard]] Status try_launch(uint32_t hedges_sent) const noexcept {
+        return from_c(pcl_hedge_policy_try_launch(self(), hedges_sent));
+    }
+
+private:
+    const pcl_hedge_policy *self() const noexcept { return static_cast<const Derived *>(this)->capi(); }
+};
+}  // namespace detail
+
+/// A view of a hedging policy placed in caller or shared memory; not owning.
+class HedgePolicyView : public detail::HedgePolicyOps<HedgePolicyView> {
+public:
+    static constexpr std::size_t size = PCL_HEDGE_POLICY_SIZE;
+    static constexpr std::size_t alignment = PCL_HEDGE_POLICY_ALIGN;
+
+    [[nodiscard]] static Result<HedgePolicyView> init(void *mem, std::size_t bytes,
+                                                      const pcl_hedge_config &config = pcl_hedge_config_default()) noexcept {
+        const Status s = detail::from_c(pcl_hedge_policy_init(mem, bytes, &config));
+        if (s != Status::Ok) return s;
+        return HedgePolicyView(static_cast<const pcl_hedge_policy *>(mem));
+    }
+    [[nodiscard]] static HedgePolicyView attach(const void *mem) noexcept {
+        return HedgePolicyView(static_cast<const pcl_hedge_policy *>(mem));
+    }
+    [[nodiscard]] const pcl_hedge_policy *capi() const noexcept { return ptr_; }
+
+private:
+    explicit HedgePolicyView(const pcl_hedge_policy *p) noexcept : ptr_(p) {}
+    const pcl_hedge_policy *ptr_;
+};
+
+/// A hedging policy on the heap, owned (move-only). Configure it through the C struct (start
+/// from `pcl_hedge_config_default()`).
+class HedgePolicy : public detail::HedgePolicyOps<HedgePolicy> {
+public:
+    [[nodiscard]] static Result<HedgePolicy> create(const pcl_hedge_config &config = pcl_hedge_config_default()) noexcept {
+        pcl_hedge_policy *p = nullptr;
+        const Status s = detail::from_c(pcl_hedge_policy_new(&config, &p));
+        if (s != Status::Ok) return s;
+        return HedgePolicy(p);
+    }
+    [[nodiscard]] const pcl_hedge_policy *capi() const noexcept { return ptr_.get(); }
+
+private:
+    struct Deleter {
+        void operator()(pcl_hedge_policy *p) const noexcept { pcl_hedge_policy_free(p); }
+    };
+    explicit HedgePolicy(pcl_hedge_policy *p) noexcept : ptr_(p) {}
+    std::unique_ptr<pcl_hedge_policy, Deleter> ptr_;
+};
+
 /// pcl_version() against the header's macros: false means the library and header differ.
 [[nodiscard]] inline bool version_matches() noexcept {
     return pcl_version() == PCL_VERSION_MAJOR * 10000u + PCL_VERSION_MINOR * 100u + PCL_VERSION_PATCH;
