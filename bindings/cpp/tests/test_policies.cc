@@ -64,6 +64,43 @@ TEST(Health, HysteresisThroughTheWrapper) {
     EXPECT_EQ(portcullis::HealthMachine::create(bad).status(), Status::InvalidHealthRecoverAfter);
 }
 
+TEST(Health, ViewInCallerMemoryAndEveryInvalidConfig) {
+    EXPECT_EQ(portcullis::HealthMachineView::size, pcl_health_size());
+    EXPECT_EQ(portcullis::HealthMachineView::alignment, pcl_health_align());
+    constexpr std::size_t size = portcullis::HealthMachineView::size;
+    alignas(portcullis::HealthMachineView::alignment) static unsigned char mem[size + 8];
+    EXPECT_EQ(portcullis::HealthMachineView::init(mem, size - 1).status(), Status::BufferTooSmall);
+    EXPECT_EQ(portcullis::HealthMachineView::init(mem + 4, size).status(), Status::Misaligned);
+    pcl_health_config c = pcl_health_config_default();
+    c.initial_state = PCL_HEALTH_CRITICAL;
+    auto v = portcullis::HealthMachineView::init(mem, size, c);
+    ASSERT_TRUE(v.ok());
+    const portcullis::TimePoint t0{};
+    EXPECT_EQ(v.value().next_check(t0).value(), 0s);  // no result yet: due now
+    EXPECT_TRUE(v.value().record(true, t0).ok());
+    EXPECT_EQ(v.value().next_check(t0 + 400ms).value(), 600ms);  // Critical: every second
+    const auto other = portcullis::HealthMachineView::attach(mem);
+    EXPECT_EQ(other.state().value(), portcullis::HealthState::Critical);
+    EXPECT_EQ(other.reset(), Status::Ok);
+
+    auto with = [](auto change) {
+        pcl_health_config h = pcl_health_config_default();
+        change(h);
+        return portcullis::HealthMachine::create(h).status();
+    };
+    EXPECT_EQ(with([](pcl_health_config &h) { h.degrade_after[1] = 0; }), Status::InvalidHealthDegradeAfter);
+    EXPECT_EQ(with([](pcl_health_config &h) { h.recover_after[2] = 0; }), Status::InvalidHealthRecoverAfter);
+    EXPECT_EQ(with([](pcl_health_config &h) { h.check_interval_ns[3] = 0; }), Status::InvalidHealthCheckInterval);
+    EXPECT_EQ(with([](pcl_health_config &h) { h.initial_state = 4; }), Status::InvalidHealthInitialState);
+
+    auto made = portcullis::HealthMachine::create();
+    ASSERT_TRUE(made.ok());
+    portcullis::HealthMachine a = std::move(made).value();
+    portcullis::HealthMachine b = std::move(a);
+    EXPECT_EQ(a.state().status(), Status::NullArgument);  // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(b.state().value(), portcullis::HealthState::Healthy);
+}
+
 TEST(Deadline, RemainingChildAndRetry) {
     const portcullis::TimePoint t0{};
     const auto d = portcullis::Deadline::after(1s, t0);
