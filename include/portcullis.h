@@ -1592,11 +1592,6 @@ typedef struct {
   uint32_t window_buckets;
 } pcl_time_window_config;
 
-/**
- * Every status, in numeric order (for tests and `pcl_status_str`).
- */
-#define pcl_status_ALL { pcl_status_Ok, pcl_status_RejectedOpen, pcl_status_RejectedHalfOpenFull, pcl_status_RejectedForcedOpen, pcl_status_RateLimited, pcl_status_NoPermits, pcl_status_Expired, pcl_status_NotCounted, pcl_status_RetryStopNotRetryable, pcl_status_RetryStopServerPushback, pcl_status_RetryStopAttemptsExhausted, pcl_status_RetryStopDeadlineExceeded, pcl_status_RetryStopBudgetExhausted, pcl_status_ReservationTooFar, pcl_status_ReconfigureInProgress, pcl_status_NotCancelled, pcl_status_HedgeMaxHedges, pcl_status_HedgeBudgetExhausted, pcl_status_HedgeDeadlineTooClose, pcl_status_Empty, pcl_status_NullArgument, pcl_status_BufferTooSmall, pcl_status_Misaligned, pcl_status_VersionMismatch, pcl_status_InvalidArgument, pcl_status_OutOfMemory, pcl_status_ExceedsCapacity, pcl_status_OverRelease, pcl_status_HeaderEmpty, pcl_status_HeaderMissingValue, pcl_status_HeaderMissingUnit, pcl_status_HeaderTooManyDigits, pcl_status_HeaderBadUnit, pcl_status_HeaderNotADigit, pcl_status_HeaderOverflow, pcl_status_Panic, pcl_status_InvalidWindowSize, pcl_status_InvalidWindowDuration, pcl_status_InvalidWindowBuckets, pcl_status_InvalidBreakerWindowKind, pcl_status_InvalidBreakerFailureRate, pcl_status_InvalidBreakerSlowRate, pcl_status_InvalidBreakerMinCalls, pcl_status_InvalidBreakerOpenDuration, pcl_status_InvalidBreakerMaxOpenDuration, pcl_status_InvalidBreakerJitter, pcl_status_InvalidBreakerHalfOpenProbes, pcl_status_InvalidBreakerSuccessesToClose, pcl_status_InvalidBreakerHalfOpenByRate, pcl_status_InvalidBreakerProbeTimeout, pcl_status_InvalidLimiterRate, pcl_status_InvalidLimiterInterval, pcl_status_InvalidLimiterBurst, pcl_status_InvalidLimiterStart, pcl_status_InvalidBulkheadLimit, pcl_status_InvalidAdaptiveInitial, pcl_status_InvalidAdaptiveFloor, pcl_status_InvalidAdaptiveCeiling, pcl_status_InvalidAdaptiveLatencyThreshold, pcl_status_InvalidAdaptiveIncrease, pcl_status_InvalidAdaptiveBackoff, pcl_status_InvalidAdaptiveQueueSize, pcl_status_InvalidAdaptiveSmoothing, pcl_status_InvalidAdaptiveTolerance, pcl_status_InvalidAdaptiveProbeInterval, pcl_status_InvalidAdaptiveProbeSamples, pcl_status_InvalidRetryMaxAttempts, pcl_status_InvalidRetryBackoff, pcl_status_InvalidRetryMultiplier, pcl_status_InvalidRetryBaseDelay, pcl_status_InvalidRetryMaxDelay, pcl_status_InvalidRetryJitter, pcl_status_InvalidRetryJitterPpm, pcl_status_InvalidRetryTotalBudget, pcl_status_InvalidRetryPushbackMax, pcl_status_InvalidThrottleMaxTokens, pcl_status_InvalidThrottleTokenRatio, pcl_status_InvalidRatioBudgetTtl, pcl_status_InvalidRatioBudgetMinRetries, pcl_status_InvalidRatioBudgetRatio, pcl_status_InvalidHedgeLowPpm, pcl_status_InvalidHedgeHighPpm, pcl_status_InvalidHedgeWeightPpm, pcl_status_InvalidHedgeMaxDelay, pcl_status_InvalidHedgeMaxHedges, pcl_status_InvalidHedgeRefreshInterval, pcl_status_InvalidHedgeWindow, pcl_status_InvalidHedgeBudgetRatio, pcl_status_InvalidHedgeBudgetBurst, pcl_status_InvalidHealthDegradeAfter, pcl_status_InvalidHealthRecoverAfter, pcl_status_InvalidHealthCheckInterval, pcl_status_InvalidHealthInitialState, }
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1842,7 +1837,8 @@ void pcl_breaker_free(pcl_breaker *breaker);
  * `pcl_breaker_ignore`, exactly once (a half-open probe's place is held until then).
  *
  * Returns `PCL_STATUS_OK`, `PCL_STATUS_REJECTED_OPEN` (with the time until the open period ends
- * in `*retry_after_ns_out`), `PCL_STATUS_REJECTED_HALF_OPEN_FULL`,
+ * in `*retry_after_ns_out`; the end is rounded up to a tick of 2^20 ns, see
+ * `docs/semantics/breaker.md`), `PCL_STATUS_REJECTED_HALF_OPEN_FULL`,
  * `PCL_STATUS_REJECTED_FORCED_OPEN` (`*retry_after_ns_out` not written: no known end) or
  * `PCL_STATUS_NULL_ARGUMENT` (`breaker` or `permit_out`; checked before deciding, so no probe is
  * lost). In shadow mode refusals are admitted with `kind == PCL_BREAKER_PERMIT_SHADOW`. Lock-free;

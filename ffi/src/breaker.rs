@@ -465,7 +465,8 @@ pub unsafe extern "C" fn pcl_breaker_free(breaker: *mut pcl_breaker) {
 /// `pcl_breaker_ignore`, exactly once (a half-open probe's place is held until then).
 ///
 /// Returns `PCL_STATUS_OK`, `PCL_STATUS_REJECTED_OPEN` (with the time until the open period ends
-/// in `*retry_after_ns_out`), `PCL_STATUS_REJECTED_HALF_OPEN_FULL`,
+/// in `*retry_after_ns_out`; the end is rounded up to a tick of 2^20 ns, see
+/// `docs/semantics/breaker.md`), `PCL_STATUS_REJECTED_HALF_OPEN_FULL`,
 /// `PCL_STATUS_REJECTED_FORCED_OPEN` (`*retry_after_ns_out` not written: no known end) or
 /// `PCL_STATUS_NULL_ARGUMENT` (`breaker` or `permit_out`; checked before deciding, so no probe is
 /// lost). In shadow mode refusals are admitted with `kind == PCL_BREAKER_PERMIT_SHADOW`. Lock-free;
