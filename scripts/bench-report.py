@@ -612,6 +612,7 @@ def render(
     background: dict[str, float],
     sizes: Path | None = None,
     instructions: Path | None = None,
+    cpp: Path | None = None,
 ) -> str:
     groups: dict[str, list[Bench]] = {}
     for b in sorted(benches, key=lambda b: b.mtime):
@@ -682,6 +683,7 @@ def render(
     for group, members in groups.items():
         out += [f"## Group `{group}`", "", *group_table(members, background), ""]
     out += targets_section(benches)
+    out += cpp_section(cpp)
     out += extra_sections(sizes, instructions)
     out.append("")
     return "\n".join(out)
@@ -697,6 +699,40 @@ def read_pairs(path: Path | None) -> list[tuple[str, str]]:
         if len(parts) == 2 and not parts[0].startswith("#"):
             pairs.append((parts[0], parts[1]))
     return pairs
+
+
+# Within this ratio, a C++ call is reported as costing the same as the C call it wraps.
+CPP_SAME_WITHIN = 1.10
+
+
+def cpp_section(path: Path | None) -> list[str]:
+    """The C++ wrapper beside the C calls: lines `name c_ns cpp_ns ratio` of the C++ benchmark."""
+    if path is None or not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            try:
+                c_ns, cpp_ns, r = float(parts[1]), float(parts[2]), float(parts[3])
+            except ValueError:
+                continue
+            same = "same within noise" if r <= CPP_SAME_WITHIN else "**dearer**"
+            rows.append(f"| `{parts[0]}` | {fmt_ns(c_ns)} | {fmt_ns(cpp_ns)} | {r:.2f}× | {same} |")
+    if not rows:
+        return []
+    return [
+        "## C++ beside C",
+        "",
+        "`bindings/cpp/bench/bench_cpp_vs_c.cc`: each case times a loop of C calls and the same "
+        "loop through the C++ wrapper, alternately, best of 7 repetitions, one thread; "
+        f"\"same within noise\" means a ratio of at most {CPP_SAME_WITHIN:g}.",
+        "",
+        "| case | C ns/op | C++ ns/op | C++ ÷ C | verdict |",
+        "|---|---:|---:|---:|---|",
+        *rows,
+        "",
+    ]
 
 
 def extra_sections(sizes: Path | None, instructions: Path | None) -> list[str]:
@@ -781,6 +817,9 @@ def main() -> int:
         "--go-results", type=Path, help="output of `go test -bench` in bindings/go"
     )
     parser.add_argument(
+        "--cpp-results", type=Path, help="output of bindings/cpp/bench/bench_cpp_vs_c.cc"
+    )
+    parser.add_argument(
         "--instructions",
         type=Path,
         help="`<hot path> <instructions>` lines written by scripts/check-instructions.sh",
@@ -813,6 +852,7 @@ def main() -> int:
             background,
             args.sizes,
             args.instructions,
+            args.cpp_results,
         )
     )
     print(f"bench-report: wrote {args.output} ({len(benches)} benchmarks)", file=sys.stderr)

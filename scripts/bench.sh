@@ -66,6 +66,12 @@ c_bench="${CARGO_TARGET_DIR:-target}/release/c-bench"
 cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude benches/c/bench.c benches/c/other_tu.c \
     "${CARGO_TARGET_DIR:-target}/release/libportcullis_ffi.a" -lpthread -ldl -lm -o "$c_bench"
 go_bench() { (cd bindings/go && CGO_ENABLED=1 go test -run XXX -bench . -benchmem "$@" .); }
+# The C++ wrapper beside the C calls it wraps (bindings/cpp/bench), optimised, same library.
+cpp_dir="${CARGO_TARGET_DIR:-target}/cpp-release"
+cmake -S bindings/cpp -B "$cpp_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DPORTCULLIS_LIB_DIR="$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)" >/dev/null
+cmake --build "$cpp_dir" --target portcullis_cpp_bench >/dev/null
+cpp_bench="$cpp_dir/portcullis_cpp_bench"
 
 if ((quick)); then
     cargo bench -p portcullis-benches "${bench_flags[@]}" -- --test "${criterion_args[@]}"
@@ -74,6 +80,7 @@ if ((quick)); then
         "$hotpaths" "$h" 1000
     done
     "$c_bench" 1000 >/dev/null
+    "$cpp_bench" 1000 >/dev/null
     go_bench -benchtime 1x >/dev/null
     echo "bench.sh --quick: every benchmark and hot path ran"
     exit 0
@@ -111,10 +118,13 @@ extra="$(mktemp -d)"
 trap 'rm -rf "$extra"' EXIT
 echo "bench.sh: C benchmarks ($c_bench)" >&2
 "$c_bench" | tee "$extra/c"
+echo "bench.sh: C++ beside C ($cpp_bench)" >&2
+"$cpp_bench" | tee "$extra/cpp"
 echo "bench.sh: Go benchmarks (go test -bench . -count 5)" >&2
 go_bench -count 5 | tee "$extra/go"
 "$hotpaths" sizes >"$extra/sizes"
-report_extra=(--sizes "$extra/sizes" --c-results "$extra/c" --go-results "$extra/go")
+report_extra=(--sizes "$extra/sizes" --c-results "$extra/c" --go-results "$extra/go"
+    --cpp-results "$extra/cpp")
 if command -v valgrind >/dev/null; then
     echo "bench.sh: counting instructions per operation (scripts/check-instructions.sh)" >&2
     INSTRUCTIONS_OUT="$extra/instructions" scripts/check-instructions.sh ||
@@ -130,4 +140,4 @@ python3 scripts/bench-report.py \
     --output-log "$log" \
     --command "$invocation" \
     --command "# which runs: $cargo_command" \
-    --command "# then benches/c/bench.c, and in bindings/go: go test -run XXX -bench . -benchmem -count 5"
+    --command "# then benches/c/bench.c, bindings/cpp/bench/bench_cpp_vs_c.cc, and in bindings/go: go test -run XXX -bench . -benchmem -count 5"

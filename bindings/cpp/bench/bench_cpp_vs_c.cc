@@ -16,7 +16,7 @@
 
 namespace {
 
-constexpr uint64_t kIterations = 10000000;  // per timed loop
+uint64_t g_iterations = 10000000;  // per timed loop; the first argument overrides it
 constexpr int kRepetitions = 7;             // the best one is kept
 
 // Every loop folds the statuses and outputs it gets into a sum stored here, so the work cannot
@@ -26,10 +26,10 @@ volatile uint64_t g_sink;
 template <class Loop>
 double ns_per_iteration(Loop &loop) {
     const auto start = std::chrono::steady_clock::now();
-    const uint64_t sum = loop(kIterations);
+    const uint64_t sum = loop(g_iterations);
     const auto stop = std::chrono::steady_clock::now();
     g_sink = g_sink + sum;
-    return std::chrono::duration<double, std::nano>(stop - start).count() / static_cast<double>(kIterations);
+    return std::chrono::duration<double, std::nano>(stop - start).count() / static_cast<double>(g_iterations);
 }
 
 // Alternates the two loops so that both see the same machine conditions, and keeps the best of
@@ -57,7 +57,10 @@ uint64_t code(portcullis::Status s) { return static_cast<uint64_t>(s); }
 
 }  // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    if (argc > 1) {
+        g_iterations = std::max<uint64_t>(1, std::strtoull(argv[1], nullptr, 10));
+    }
     using portcullis::Outcome;
     // A virtual clock shared by the C and C++ loops of a case, so time only moves forward.
     uint64_t clock_ns = 1;
