@@ -55,6 +55,21 @@
 #define PCL_GRADIENT_ALIGN 8
 
 /**
+ * The state field of the word of `pcl_breaker_state_word` (`word & MASK`).
+ */
+#define PCL_BREAKER_WORD_STATE_MASK 7
+
+/**
+ * The generation field of that word (`(word >> SHIFT) & MASK`).
+ */
+#define PCL_BREAKER_WORD_GENERATION_SHIFT 3
+
+/**
+ * See `PCL_BREAKER_WORD_GENERATION_SHIFT`.
+ */
+#define PCL_BREAKER_WORD_GENERATION_MASK 8191
+
+/**
  * The largest weight of `pcl_breaker_record_weighted`.
  */
 #define PCL_BREAKER_MAX_WEIGHT 64
@@ -1963,6 +1978,24 @@ pcl_status pcl_breaker_record_batch(const pcl_breaker *breaker,
 PCL_NODISCARD
 pcl_status pcl_breaker_ignore(const pcl_breaker *breaker,
                               const pcl_breaker_permit *permit);
+
+/**
+ * The address of the breaker's packed state word (NULL for a NULL `breaker`), for callers that
+ * decide the common admission inline with one atomic load of their own, without a call (the Go
+ * package does, to avoid a cgo call): load the word with acquire ordering
+ * (`__atomic_load_n(word, __ATOMIC_ACQUIRE)`); if `word & PCL_BREAKER_WORD_STATE_MASK` is
+ * `PCL_BREAKER_CLOSED` or `PCL_BREAKER_METRICS_ONLY`, the call is admitted exactly as
+ * `pcl_breaker_try_acquire` would admit it: a permit of kind `PCL_BREAKER_PERMIT_TRACKED`,
+ * generation `(word >> PCL_BREAKER_WORD_GENERATION_SHIFT) & PCL_BREAKER_WORD_GENERATION_MASK`,
+ * transition `PCL_BREAKER_TRANSITION_NONE`, shadow rejection `PCL_STATUS_OK`. In every other
+ * state, call `pcl_breaker_try_acquire`. Never write through the pointer. The layout is part of
+ * this version of the ABI (as the object sizes are).
+ *
+ * # Safety
+ *
+ * `breaker` must be NULL or a live breaker; the pointer is valid while the breaker lives.
+ */
+const uint64_t *pcl_breaker_state_word(const pcl_breaker *breaker);
 
 /**
  * The current state (`PCL_BREAKER_*`) into `*state_out`: one load.

@@ -628,6 +628,28 @@ impl<W: Window> Permit<'_, W> {
     }
 }
 
+/// Decodes a state word read through [`Breaker::state_word`]: `Some(generation)` when the
+/// breaker is closed or metrics-only, where [`Breaker::try_acquire`] admits every call as a
+/// tracked permit of that generation without writing anything; `None` in every other state
+/// (ask `try_acquire`).
+#[must_use]
+pub const fn tracked_admission(word: u64) -> Option<u32> {
+    match STATE.get(word) {
+        #[allow(clippy::cast_possible_truncation, reason = "GENERATION is 13 bits wide")]
+        CLOSED | METRICS_ONLY => Some(GENERATION.get(word) as u32),
+        _ => None,
+    }
+}
+
+/// The layout of the state word's fields a binding needs to decode a tracked admission
+/// itself: the state in the low `STATE_BITS` bits (closed is 0, metrics-only 5), then the
+/// generation in the next `GENERATION_BITS` bits.
+pub const STATE_BITS: u32 = 3;
+/// See [`STATE_BITS`].
+pub const GENERATION_BITS: u32 = 13;
+const _: () = assert!(STATE.mask() == (1 << STATE_BITS) - 1);
+const _: () = assert!(GENERATION.mask() == ((1 << GENERATION_BITS) - 1) << STATE_BITS);
+
 /// How many calls one outcome counts as in a tracked (closed or metrics-only) breaker,
 /// `1..=`[`Weight::MAX`]: an outcome of weight `w` enters the window `w` times (in a count window
 /// it takes `w` of the `N` places) and, for a failure, adds `w` to the consecutive-failure count.
@@ -1004,6 +1026,18 @@ impl<W: Window> Breaker<W> {
     #[must_use]
     pub fn state(&self) -> State {
         State::from_code(STATE.get(self.state.load(Ordering::Acquire)))
+    }
+
+    /// The address of the packed state word, for a binding that decides the common admission
+    /// itself with one atomic load of its own (the Go package does, to avoid a cgo call): load
+    /// the word with acquire (or stronger) ordering, and if [`tracked_admission`] of it is
+    /// `Some(generation)`, the call is admitted exactly as [`try_acquire`](Self::try_acquire)
+    /// would admit it, as a tracked permit of that generation ([`PermitToken::from_parts`]).
+    /// Otherwise call `try_acquire`. The word must never be written through this pointer.
+    #[cfg(not(loom))]
+    #[must_use]
+    pub fn state_word(&self) -> *const u64 {
+        self.state.as_ptr().cast_const()
     }
 
     /// Asks to make a call at `now`.
@@ -1743,6 +1777,28 @@ mod tests {
         assert!(probe.is_probe());
         let r = probe.record_weighted(Outcome::Success, w3, tick_time(1000));
         assert_eq!(r.transition, Transition::Closed);
+    }
+
+    #[test]
+    fn the_state_word_decodes_to_what_try_acquire_admits() {
+        let b = CountBreaker::<8>::new(consecutive(1)).unwrap();
+        // SAFETY: a live breaker's word, read atomically as the binding would.
+        let read = || unsafe { (*b.state_word().cast::<AtomicU64>()).load(Ordering::Acquire) };
+        let p = b.try_acquire(T0).unwrap();
+        assert_eq!(tracked_admission(read()), Some(p.generation()));
+        assert_eq!(p.record(Outcome::Failure, T0).transition, Transition::Opened);
+        assert_eq!(tracked_admission(read()), None, "open");
+        let probe = b.try_acquire(tick_time(1000)).unwrap();
+        assert_eq!(tracked_admission(read()), None, "half-open");
+        assert_eq!(probe.record(Outcome::Success, tick_time(1000)).transition, Transition::Closed);
+        let p = b.try_acquire(tick_time(1000)).unwrap();
+        assert_eq!(tracked_admission(read()), Some(p.generation()), "a later generation");
+        b.force_open();
+        assert_eq!(tracked_admission(read()), None, "forced open");
+        b.disable();
+        assert_eq!(tracked_admission(read()), None, "disabled: untracked, ask try_acquire");
+        b.metrics_only();
+        assert!(tracked_admission(read()).is_some(), "metrics-only");
     }
 
     #[test]

@@ -27,6 +27,21 @@ use crate::clock::{At, Monotonic, pcl_now_ns};
 use crate::status::pcl_status;
 use crate::window::outcome;
 
+/// The state field of the word of `pcl_breaker_state_word` (`word & MASK`).
+pub const PCL_BREAKER_WORD_STATE_MASK: u64 = 7;
+/// The generation field of that word (`(word >> SHIFT) & MASK`).
+pub const PCL_BREAKER_WORD_GENERATION_SHIFT: u32 = 3;
+/// See `PCL_BREAKER_WORD_GENERATION_SHIFT`.
+pub const PCL_BREAKER_WORD_GENERATION_MASK: u64 = 0x1fff;
+const _: () = {
+    use portcullis::breaker::{GENERATION_BITS, STATE_BITS};
+    assert!(PCL_BREAKER_WORD_STATE_MASK == (1 << STATE_BITS) - 1);
+    assert!(PCL_BREAKER_WORD_GENERATION_SHIFT == STATE_BITS);
+    assert!(PCL_BREAKER_WORD_GENERATION_MASK == (1 << GENERATION_BITS) - 1);
+    assert!(PCL_BREAKER_CLOSED == State::Closed as u32);
+    assert!(PCL_BREAKER_METRICS_ONLY == State::MetricsOnly as u32);
+};
+
 /// The largest weight of `pcl_breaker_record_weighted`.
 pub const PCL_BREAKER_MAX_WEIGHT: u32 = 64;
 const _: () = assert!(PCL_BREAKER_MAX_WEIGHT == Weight::MAX);
@@ -705,6 +720,29 @@ pub unsafe extern "C" fn pcl_breaker_ignore(
             on!(b, x => x.ignore_token(PermitToken::from_parts(p.generation, kind)));
             pcl_status::Ok
         })
+    }
+}
+
+/// The address of the breaker's packed state word (NULL for a NULL `breaker`), for callers that
+/// decide the common admission inline with one atomic load of their own, without a call (the Go
+/// package does, to avoid a cgo call): load the word with acquire ordering
+/// (`__atomic_load_n(word, __ATOMIC_ACQUIRE)`); if `word & PCL_BREAKER_WORD_STATE_MASK` is
+/// `PCL_BREAKER_CLOSED` or `PCL_BREAKER_METRICS_ONLY`, the call is admitted exactly as
+/// `pcl_breaker_try_acquire` would admit it: a permit of kind `PCL_BREAKER_PERMIT_TRACKED`,
+/// generation `(word >> PCL_BREAKER_WORD_GENERATION_SHIFT) & PCL_BREAKER_WORD_GENERATION_MASK`,
+/// transition `PCL_BREAKER_TRANSITION_NONE`, shadow rejection `PCL_STATUS_OK`. In every other
+/// state, call `pcl_breaker_try_acquire`. Never write through the pointer. The layout is part of
+/// this version of the ABI (as the object sizes are).
+///
+/// # Safety
+///
+/// `breaker` must be NULL or a live breaker; the pointer is valid while the breaker lives.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pcl_breaker_state_word(breaker: *const pcl_breaker) -> *const u64 {
+    // SAFETY: NULL is handled by `as_ref`; otherwise the caller guarantees a live breaker.
+    match unsafe { breaker.as_ref() } {
+        Some(b) => on!(b, x => x.state_word()),
+        None => core::ptr::null(),
     }
 }
 

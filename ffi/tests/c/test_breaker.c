@@ -306,6 +306,39 @@ static void test_breaker_weighted(void) {
     pcl_breaker_free(b);
 }
 
+/* The inline admission through the state word agrees with pcl_breaker_try_acquire. */
+static int inline_admit(const uint64_t *word, pcl_breaker_permit *out) {
+    uint64_t w = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    uint64_t state = w & PCL_BREAKER_WORD_STATE_MASK;
+    if (state != PCL_BREAKER_CLOSED && state != PCL_BREAKER_METRICS_ONLY) return 0;
+    out->generation = (uint32_t)((w >> PCL_BREAKER_WORD_GENERATION_SHIFT) & PCL_BREAKER_WORD_GENERATION_MASK);
+    out->kind = PCL_BREAKER_PERMIT_TRACKED;
+    out->transition = PCL_BREAKER_TRANSITION_NONE;
+    out->shadow_rejection = PCL_STATUS_OK;
+    return 1;
+}
+
+static void test_breaker_state_word(void) {
+    pcl_breaker_config cfg = two_failures();
+    pcl_breaker *b = NULL;
+    CHECK_STATUS(pcl_breaker_new(&cfg, &b), PCL_STATUS_OK);
+    CHECK(pcl_breaker_state_word(NULL) == NULL);
+    const uint64_t *word = pcl_breaker_state_word(b);
+    CHECK(word != NULL);
+    pcl_breaker_permit fast, slow;
+    for (int round = 0; round < 2; round++) {
+        CHECK(inline_admit(word, &fast));
+        CHECK_STATUS(pcl_breaker_try_acquire(b, 2 * SEC * (uint64_t)round, &slow, NULL), PCL_STATUS_OK);
+        CHECK(memcmp(&fast, &slow, sizeof fast) == 0);
+        /* The inline permit is recorded like any other: two failures trip the breaker. */
+        CHECK_STATUS(pcl_breaker_record(b, &fast, PCL_OUTCOME_FAILURE, 2 * SEC * (uint64_t)round, NULL), PCL_STATUS_OK);
+        CHECK_STATUS(pcl_breaker_record(b, &slow, PCL_OUTCOME_FAILURE, 2 * SEC * (uint64_t)round, NULL), PCL_STATUS_OK);
+        CHECK(!inline_admit(word, &fast)); /* open: ask pcl_breaker_try_acquire */
+        CHECK_STATUS(pcl_breaker_force_close(b, NULL), PCL_STATUS_OK);
+    }
+    pcl_breaker_free(b);
+}
+
 void test_breaker(void) {
     test_breaker_cycle(two_failures());
     pcl_breaker_config timed = two_failures();
@@ -316,4 +349,5 @@ void test_breaker(void) {
     test_breaker_nulls_and_memory();
     test_breaker_batch();
     test_breaker_weighted();
+    test_breaker_state_word();
 }
