@@ -2,7 +2,10 @@
 //! the same criterion groups (so ratios come from one run on one machine).
 //!
 //! IDs: `<group>/baseline/<op>/<threads>` for the raw atomics, `<group>/<thing>/<op>/<threads>`
-//! for portcullis. `2t`: a second thread hammers the same object in the background while the
+//! for portcullis. In group `histogram`, `histogram/...` is the default `Histogram` (`SUB = 32`
+//! sub-buckets per power of two, `OCT = 36` rows: 1,152 buckets), `histogram_sub8/...` and
+//! `histogram_sub128/...` the same range (up to 2⁴⁰ ns) in 304 and 4,352 buckets: a record
+//! touches one counter whatever the size, a percentile scans them all. `2t`: a second thread hammers the same object in the background while the
 //! measured thread runs (timed with `iter_custom`, stopped by an `AtomicBool`).
 //!
 //! Quick check: `cargo bench -p portcullis-benches --bench policies -- --warm-up-time 0.2
@@ -104,13 +107,40 @@ fn histogram(c: &mut Criterion) {
             )
         });
     });
-    for i in 0..10_000u64 {
-        h.record(Nanos::new(i * 97));
-    }
+    fill(&h);
     g.bench_function("histogram/percentile/1t", |b| {
         b.iter(|| black_box(h.percentiles(&[500_000, 950_000])));
     });
+    // How the cost grows with the number of buckets, at the same range (up to 2⁴⁰ ns).
+    sized::<8, 38>(&mut g);
+    sized::<128, 34>(&mut g);
     g.finish();
+}
+
+/// 10,000 samples up to about 1 ms.
+fn fill<const SUB: usize, const OCT: usize>(h: &Histogram<SUB, OCT>) {
+    for i in 0..10_000u64 {
+        h.record(Nanos::new(i * 97));
+    }
+}
+
+/// `histogram_sub<SUB>/record/1t` and `histogram_sub<SUB>/percentile/1t`: as `histogram/...`
+/// (which is `SUB = 32, OCT = 36`), with `SUB` sub-buckets per power of two and `OCT` rows.
+fn sized<const SUB: usize, const OCT: usize>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let h: Histogram<SUB, OCT> = Histogram::new();
+    let mut v = 0u64;
+    g.bench_function(format!("histogram_sub{SUB}/record/1t"), |b| {
+        b.iter(|| {
+            v = v.wrapping_add(7_919) & 0xF_FFFF;
+            h.record(black_box(Nanos::new(v)));
+        });
+    });
+    fill(&h);
+    g.bench_function(format!("histogram_sub{SUB}/percentile/1t"), |b| {
+        b.iter(|| black_box(h.percentiles(&[500_000, 950_000])));
+    });
 }
 
 fn hedge(c: &mut Criterion) {
