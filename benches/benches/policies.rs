@@ -13,8 +13,8 @@
 #![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
@@ -22,30 +22,18 @@ use portcullis::deadline::{Deadline, decode_grpc_timeout, encode_grpc_timeout};
 use portcullis::health::{HealthConfig, HealthMachine};
 use portcullis::hedge::{HedgeBudget, HedgeConfig, HedgePolicy};
 use portcullis::histogram::Histogram;
+use portcullis_benches::{Tally, Threads, measure_each};
 
 /// Times `iters` runs of `op` on the measuring thread while `hammer` runs in a loop on a second
-/// thread until the measurement ends.
+/// thread for the whole timed interval (`portcullis_benches::measure`: the two threads pinned to
+/// two CPUs, the second one running before the timing starts).
 fn with_background<T: Sync>(
     obj: &T,
     iters: u64,
     hammer: impl Fn(&T) + Sync,
     op: impl Fn(&T),
 ) -> Duration {
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                hammer(obj);
-            }
-        });
-        let start = Instant::now();
-        for _ in 0..iters {
-            op(obj);
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
+    measure_each(Threads::Two, iters, || op(obj), || hammer(obj), &Tally::new())
 }
 
 /// The raw baselines every group carries: one `fetch_add`, and a `compare_exchange` loop.
