@@ -18,8 +18,8 @@
 //! | `gcra/refuse` | `try_acquire(now)` on a limiter that always refuses | the same, same limiter |
 //! | `gcra_counting/...` | the same with the admitted/rejected counters on | the same |
 //!
-//! Group `limiter_with_clock`: one "try to take one permit now" call, each limiter reading the
-//! clock it reads in use, beside peer crates. `allow` limiters admit every call (10⁹ permits per
+//! Group `limiter_with_clock`: one "try to take one permit now" call, each limiter reading its
+//! clock as it does in use, beside peer crates. `allow` limiters admit every call (10⁹ permits per
 //! second, a burst of 10⁹ and full at the start); `deny` limiters refuse every call (one permit per
 //! hour, none left).
 //!
@@ -29,22 +29,22 @@
 //! | `coarse/{allow,deny}` | portcullis `RateLimiter::try_acquire(CoarseClock::now())` | `CLOCK_MONOTONIC_COARSE` (vDSO, no clock-source read) |
 //! | `upkeep/{allow,deny}` | `try_acquire(UpkeepClock::now())` | none: one relaxed load of a time a background thread stores every 1 ms |
 //! | `monotonic/{allow,deny}` | `try_acquire(MonotonicClock::now())` | `Instant::now()` (`CLOCK_MONOTONIC`, vDSO) |
-//! | `governor/check_{allow,deny}` | governor 0.10 `RateLimiter::direct(..).check()` | its default clock, quanta's `Clock::now()` (the TSC, scaled) |
+//! | `governor/check_{allow,deny}` | governor 0.10 `RateLimiter::direct(..).check()` | its default clock, quanta's `Clock::now()` (the TSC, scaled, where quanta can use it) |
 //! | `ratelimit/try_wait_{allow,deny}` | ratelimit 2.0.0 `Ratelimiter::try_wait()` (default `StdClock`) | `Instant::now()`, every call (`StdClock::elapsed`), before its refill and token CAS loops |
 //! | `leaky_bucket/try_acquire_{allow,deny}` | leaky-bucket 1.1.2 `RateLimiter::try_acquire(1)`, built with the builder's defaults but the quota (so `fair`) | `tokio::time::Instant::now()`, which is `std::time::Instant::now()` (tokio's `test-util` is off), every call |
 //! | `leaky_bucket_unfair/try_acquire_allow` | the same with `.fair(false)` | none while tokens are left: one CAS on its state word; the lock and `Instant::now()` only once the balance is short |
 //!
 //! Every `2t` row of this group runs the same call on the same limiter on the second thread.
 //!
-//! What each peer call does besides the clock read: ratelimit loads the rate and capacity, CASes
-//! its last-refill time and adds the tokens earned (at most once per µs, and its `allow` bucket
-//! is always full, so most refills only count dropped tokens), then CASes the token count; all its
-//! atomics share one cache line. leaky-bucket in its default fair mode takes a `parking_lot`
-//! mutex on every call, swaps its state word out, computes the tokens earned since its deadline,
-//! and stores the state back. Like with like: the peers that read `CLOCK_MONOTONIC` on every call
-//! (ratelimit, fair leaky-bucket) compare with `monotonic/*`; `leaky_bucket_unfair/try_acquire_allow`
-//! reads no clock and so compares with no row here (the nearest is the group
-//! `limiter_now_supplied`).
+//! What each peer call does besides the clock read: ratelimit loads its rate and capacity; then,
+//! at most once per µs, CASes its last-refill time and adds the tokens earned with a CAS (its
+//! `allow` bucket is always nearly full, so it also counts the excess as dropped, a `fetch_add`);
+//! then loads and CASes the token count. Its six atomics sit next to one another, not padded
+//! apart. leaky-bucket in its default fair mode takes a `parking_lot` mutex on every call, swaps
+//! its state word out, computes the tokens earned since its deadline, and stores the state back.
+//! Like with like: the peers that read `CLOCK_MONOTONIC` on every call (ratelimit, fair
+//! leaky-bucket) compare with `monotonic/*`; `leaky_bucket_unfair/try_acquire_allow` reads no
+//! clock and so compares with no row here (the nearest is the group `limiter_now_supplied`).
 //!
 //! Check that it runs: `cargo bench -p portcullis-benches --bench limiter -- --test`; short
 //! measurement: `cargo bench -p portcullis-benches --bench limiter -- --warm-up-time 0.2
