@@ -18,6 +18,9 @@ Naming rule (what the benchmarks must follow, and how each is paired with its ba
   threads working on the measured object (`count100/record_success/1t` in group `window`);
 - the subject `baseline` marks the raw operation a primitive is built on, measured in the same run
   (`baseline/fetch_add/1t`);
+- an operation ending in `_separate` (always `2t`) has the second thread work on an object of its
+  own instead of the measured one (`closed/guarded_call_separate/2t`); its baseline is the raw
+  operation done likewise, each thread on a word of its own (`baseline/fetch_add_separate/2t`);
 - each benchmark is divided by the baseline of the same group and the same `T`, whose operation is
   the one given by the first entry of BASELINES below that matches (group, benchmark id); if none
   matches, the group's only baseline operation for that `T`; if the group has several, `fetch_add`
@@ -51,8 +54,12 @@ BASELINES: list[tuple[str, str, str]] = [
     ("^breaker$", r"^closed/try_acquire/2t$", "load_under_writer"),
     # The breaker's record: a CAS loop on its packed state word.
     ("^breaker$", r"^closed/record/", "cas_loop"),
-    # The limiter's admit (now supplied): one successful compare_exchange loop.
-    ("^limiter_now_supplied$", r"/admit/", "cas_loop"),
+    # Two threads on separate objects: the raw operation with each thread on its own word.
+    ("^limiter_now_supplied$", r"_separate/2t$", "cas_loop_separate"),
+    (".", r"_separate/2t$", "fetch_add_separate"),
+    # The limiter's admit (now supplied), of one permit or of N at once: one successful
+    # compare_exchange loop.
+    ("^limiter_now_supplied$", r"/admit(_n\d+)?/", "cas_loop"),
     # C calls: divided by a C11 atomic fetch_add; Go calls: by an empty cgo call.
     ("^c$", r".", "atomic_fetch_add"),
     ("^go$", r".", "empty_cgo_call"),
@@ -170,6 +177,23 @@ TARGETS = [
         for op in ("allow", "deny")
         for t in (1, 2)
     ],
+    *[
+        {
+            "text": f"limiter: {op}, reading Instant::now() ÷ {peer_text} (which reads it too), "
+            f"{t} thread(s) (for information)",
+            "group": "limiter_with_clock",
+            "benchmark": f"monotonic/{op}/{t}t",
+            "versus": f"{peer}_{op}/{t}t",
+            "max_ratio": 1.0,
+            "target": False,
+        }
+        for peer, peer_text in (
+            ("ratelimit/try_wait", "ratelimit's Ratelimiter::try_wait"),
+            ("leaky_bucket/try_acquire", "leaky-bucket's RateLimiter::try_acquire(1), fair"),
+        )
+        for op in ("allow", "deny")
+        for t in (1, 2)
+    ],
     # Bulkhead.
     {
         "text": "bulkhead: try-acquire + release ≤ 2.5× a fetch_add, 1 thread",
@@ -196,6 +220,24 @@ TARGETS = [
         "max_ratio": 1.0,
         "target": True,
     },
+    # Two threads on separate objects cost what one thread costs: nothing shared, no false
+    # sharing.
+    *[
+        {
+            "text": f"{what}: 2 threads on separate objects ≤ 1.3× 1 thread",
+            "group": group,
+            "benchmark": f"{op}_separate/2t",
+            "versus": f"{op}/1t",
+            "max_ratio": 1.3,
+            "target": True,
+        }
+        for what, group, op in (
+            ("breaker: guarded call", "breaker", "closed/guarded_call"),
+            ("limiter: admit, now supplied", "limiter_now_supplied", "gcra/admit"),
+            ("bulkhead: try-acquire + release", "bulkhead", "bulkhead/acquire_release"),
+            ("count window: record", "window", "count100/record_success"),
+        )
+    ],
     # Retry and histogram.
     {
         "text": "retry: a retry decision ≤ 2× a fetch_add",
@@ -280,6 +322,43 @@ TARGETS = [
         "max_ratio": 1.0,
         "target": False,
     },
+]
+
+# How the cost grows with the size of a primitive, all single-threaded: (what, group, size name,
+# [(size, benchmark id)] from the smallest size up). Listed side by side in the "Scaling" section,
+# each divided by the smallest size's time.
+SCALING: list[tuple[str, str, str, list[tuple[str, str]]]] = [
+    *[
+        (
+            f"count window `{op}`",
+            "window",
+            "N slots",
+            [(f"{n:,}", f"count{n}/{op}/1t") for n in (10, 100, 1000)],
+        )
+        for op in ("record_success", "counts")
+    ],
+    *[
+        (
+            f"time window `{op}`",
+            "window",
+            "K buckets",
+            [(f"{k:,}", f"time{k}/{op}/1t") for k in (10, 100)],
+        )
+        for op in ("record_success", "counts")
+    ],
+    *[
+        (
+            f"histogram `{op}`",
+            "histogram",
+            "buckets (SUB per power of two)",
+            [
+                ("304 (8)", f"histogram_sub8/{op}/1t"),
+                ("1,152 (32)", f"histogram/{op}/1t"),
+                ("4,352 (128)", f"histogram_sub128/{op}/1t"),
+            ],
+        )
+        for op in ("record", "percentile")
+    ],
 ]
 
 # Below this much measured time per benchmark, the numbers are flagged as indicative only.
@@ -429,7 +508,7 @@ BACKGROUND_RE = re.compile(
 
 def background_ratios(log: Path | None) -> dict[str, float]:
     """Background operations per measured operation, by `group/id`, from the run's output."""
-    if log is None:
+    if log is None or not log.exists():
         return {}
     ratios = {}
     for line in log.read_text(errors="replace").splitlines():
@@ -603,6 +682,38 @@ def targets_section(benches: list[Bench]) -> list[str]:
     return lines
 
 
+def scaling_section(benches: list[Bench]) -> list[str]:
+    """The SCALING rows side by side, each size divided by the smallest; empty when none ran."""
+    by_key = {(b.group, b.id): b for b in benches}
+    if not any((group, i) in by_key for _, group, _, sizes in SCALING for _, i in sizes):
+        return []
+    lines = [
+        "## Scaling",
+        "",
+        "How the time of one operation grows with the size of the primitive (one thread, same "
+        "run): each size's median ns/op, and in parentheses its ratio to the smallest size's. "
+        "A record should not grow with the size; a read that sums every bucket does.",
+        "",
+        "| operation | size | ns/op by size (× smallest) | benchmarks |",
+        "| --- | --- | --- | --- |",
+    ]
+    for what, group, size_name, sizes in SCALING:
+        smallest = by_key.get((group, sizes[0][1]))
+        cells = []
+        for size, bench_id in sizes:
+            b = by_key.get((group, bench_id))
+            if b is None:
+                cells.append(f"{size}: not measured")
+            elif smallest is None or smallest.ns <= 0:
+                cells.append(f"{size}: {fmt_ns(b.ns)}")
+            else:
+                cells.append(f"{size}: {fmt_ns(b.ns)} ({b.ns / smallest.ns:.2f}×)")
+        ids = ", ".join(f"`{i}`" for _, i in sizes)
+        lines.append(f"| {what} | {size_name} | {' · '.join(cells)} | `{group}`: {ids} |")
+    lines.append("")
+    return lines
+
+
 def render(
     benches: list[Bench],
     commands: list[str],
@@ -663,7 +774,9 @@ def render(
         "second thread runs its own operation on the same object for the whole timed interval, "
         "the two threads pinned to two different CPUs (on Linux), and the time is that of the "
         "measured thread; what the second thread does is listed at the top of the benchmark "
-        "file (`benches/benches/<group>.rs`).",
+        "file (`benches/benches/<group>.rs`). An `<operation>_separate/2t` row has the second "
+        "thread do the same on an object of its own: two threads that share nothing, which "
+        "should cost what one thread costs.",
         "- Background ops per op (`2t` only): how many operations the second thread completed "
         "per operation of the measured thread while the timer ran, summed over the run; near 0, "
         "the second thread hardly ran and the row was not really measured under contention "
@@ -682,7 +795,8 @@ def render(
     ]
     for group, members in groups.items():
         out += [f"## Group `{group}`", "", *group_table(members, background), ""]
-    out += targets_section(benches)
+    out += [*targets_section(benches), ""]
+    out += scaling_section(benches)
     out += cpp_section(cpp)
     out += extra_sections(sizes, instructions)
     out.append("")

@@ -21,37 +21,19 @@
 #![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
 use core::hint::black_box;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 use std::sync::Mutex;
-use std::thread;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use portcullis_benches::{Tally, Threads, measure_each};
 
-/// Times `iters` runs of `op` while `background` runs in a loop on a second thread.
+/// Times `iters` runs of `op` while `background` runs in a loop on a second thread
+/// (`portcullis_benches::measure`: the two threads pinned to two CPUs, the second one running
+/// before the timing starts).
 fn with_background(iters: u64, op: impl Fn(), background: impl Fn() + Sync) -> Duration {
-    let started = AtomicBool::new(false);
-    let stop = AtomicBool::new(false);
-    thread::scope(|s| {
-        s.spawn(|| {
-            background();
-            started.store(true, Ordering::Release);
-            while !stop.load(Ordering::Relaxed) {
-                background();
-            }
-        });
-        while !started.load(Ordering::Acquire) {
-            core::hint::spin_loop();
-        }
-        let start = Instant::now();
-        for _ in 0..iters {
-            op();
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
+    measure_each(Threads::Two, iters, op, &background, &Tally::new())
 }
 
 /// One successful compare-and-swap increment, retried on failure.

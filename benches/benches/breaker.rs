@@ -7,6 +7,7 @@
 //! | id | measures | second thread (`2t`) |
 //! |---|---|---|
 //! | `baseline/fetch_add` | a relaxed `AtomicU64::fetch_add` | the same, on the same word |
+//! | `baseline/fetch_add_separate/2t` | the same on a word on a cache line of its own | the same, on another such word |
 //! | `baseline/cas_loop` | a compare-and-swap loop bumping a field of a packed word | the same, on the same word |
 //! | `baseline/load_under_writer/2t` | an acquire load of a word | keeps `fetch_add`ing the word |
 //! | `closed/try_acquire` | admission on a closed `CountBreaker<64>`, `now` supplied (no clock read) | guarded calls (admit + record success) on the same breaker |
@@ -14,33 +15,38 @@
 //! | `forced_open/try_acquire/1t` | rejection by a forced-open breaker | - |
 //! | `closed/record/1t` | `Permit::record(Success)` (the admission is in criterion's untimed set-up) | - |
 //! | `closed/guarded_call` | `try_acquire` then `Permit::record(Success)` | the same, on the same breaker |
+//! | `closed/guarded_call_separate/2t` | as `closed/guarded_call` | the same, on a breaker of its own |
 //! | `failsafe/guarded_call` | `failsafe` 1.3: `CircuitBreaker::call` of a closure returning `Ok` on `failsafe::Config::new().build()` | the same, on the same breaker |
 //! | `recloser/guarded_call` | `recloser` 1.4: `Recloser::call` of a closure returning `Ok` on `Recloser::default()` | the same, on the same breaker |
 //!
 //! The 2-thread variants time the main thread's loop while the second thread runs its operation
-//! until the measurement ends.
+//! for the whole timed interval, the two threads pinned to two CPUs (`portcullis_benches::measure`).
 //!
-//! Run (a short check, not a measurement):
+//! Run (a check that every benchmark works, not a measurement):
 //!
 //! ```text
-//! cargo bench -p portcullis-benches --bench breaker -- --quick
+//! cargo bench -p portcullis-benches --bench breaker -- --test
 //! ```
 #![allow(clippy::disallowed_types, reason = "the raw atomic baselines name the atomics directly")]
 #![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
 use core::hint::black_box;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use core::time::Duration;
-use std::thread;
-use std::time::Instant;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use portcullis::Nanos;
 use portcullis::breaker::{BreakerConfig, CountBreaker};
 use portcullis::window::Outcome;
+use portcullis_benches::{Padded, Tally, Threads, measure_each};
 
 const NOW: Nanos = Nanos::from_secs(1);
+
+/// The criterion group of every benchmark in this file.
+const GROUP: &str = "breaker";
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
 /// A breaker that never trips on the outcomes benchmarked here.
 fn closed_breaker() -> CountBreaker<64> {
@@ -48,30 +54,23 @@ fn closed_breaker() -> CountBreaker<64> {
         .unwrap_or_else(|e| panic!("bench config: {e}"))
 }
 
-/// Times `iters` runs of `op` on this thread while `background` runs in a loop on a second
-/// thread, from before the timing starts (the main thread waits for its first run) until it ends.
-fn with_background(iters: u64, op: impl Fn(), background: impl Fn() + Sync) -> Duration {
-    let started = AtomicBool::new(false);
-    let stop = AtomicBool::new(false);
-    thread::scope(|s| {
-        s.spawn(|| {
-            background();
-            started.store(true, Ordering::Release);
-            while !stop.load(Ordering::Relaxed) {
-                background();
-            }
-        });
-        while !started.load(Ordering::Acquire) {
-            core::hint::spin_loop();
-        }
-        let start = Instant::now();
-        for _ in 0..iters {
-            op();
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
+/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
+/// prints for a `2t` id how much the second thread did.
+fn bench(
+    g: &mut Group<'_>,
+    threads: Threads,
+    name: &str,
+    mut op: impl FnMut(),
+    mut background: impl FnMut() + Send,
+) {
+    let tally = Tally::new();
+    let id = threads.id(name);
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
+    });
+    if threads.has_background() {
+        tally.print(&format!("{GROUP}/{id}"));
+    }
 }
 
 /// A packed word's field bumped by a CAS loop, as a breaker's state word would be.
@@ -87,64 +86,62 @@ fn cas_bump(word: &AtomicU64) {
 }
 
 fn baselines(c: &mut Criterion) {
-    let mut g = c.benchmark_group("breaker");
-    let word = AtomicU64::new(0);
-    g.bench_function("baseline/fetch_add/1t", |b| b.iter(|| word.fetch_add(1, Ordering::Relaxed)));
-    g.bench_function("baseline/fetch_add/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                || {
-                    word.fetch_add(1, Ordering::Relaxed);
-                },
-                || {
-                    word.fetch_add(1, Ordering::Relaxed);
-                },
-            )
-        });
-    });
-    g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_bump(&word)));
-    g.bench_function("baseline/cas_loop/2t", |b| {
-        b.iter_custom(|iters| with_background(iters, || cas_bump(&word), || cas_bump(&word)));
-    });
-    g.bench_function("baseline/load_under_writer/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                || {
-                    black_box(word.load(Ordering::Acquire));
-                },
-                || {
-                    word.fetch_add(1, Ordering::Relaxed);
-                },
-            )
-        });
-    });
+    let mut g = c.benchmark_group(GROUP);
+    let word = Padded(AtomicU64::new(0));
+    let own_word = Padded(AtomicU64::new(0));
+    for threads in Threads::WITH_SEPARATE {
+        let theirs = threads.object(&word, &own_word);
+        bench(
+            &mut g,
+            threads,
+            "baseline/fetch_add",
+            || {
+                black_box(word.fetch_add(1, Ordering::Relaxed));
+            },
+            || {
+                black_box(theirs.fetch_add(1, Ordering::Relaxed));
+            },
+        );
+    }
+    for threads in Threads::ALL {
+        bench(&mut g, threads, "baseline/cas_loop", || cas_bump(&word), || cas_bump(&word));
+    }
+    bench(
+        &mut g,
+        Threads::Two,
+        "baseline/load_under_writer",
+        || {
+            black_box(word.load(Ordering::Acquire));
+        },
+        || {
+            word.fetch_add(1, Ordering::Relaxed);
+        },
+    );
     g.finish();
 }
 
+/// A guarded call: admission, then the record of a success.
+fn guarded(b: &CountBreaker<64>) {
+    if let Ok(p) = b.try_acquire(NOW) {
+        let _ = black_box(p.record(Outcome::Success, NOW));
+    }
+}
+
 fn breaker(c: &mut Criterion) {
-    let mut g = c.benchmark_group("breaker");
+    let mut g = c.benchmark_group(GROUP);
 
     let closed = closed_breaker();
-    g.bench_function("closed/try_acquire/1t", |b| {
-        b.iter(|| black_box(closed.try_acquire(black_box(NOW))).is_ok());
-    });
-    g.bench_function("closed/try_acquire/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                || {
-                    black_box(black_box(&closed).try_acquire(NOW).is_ok());
-                },
-                || {
-                    if let Ok(p) = closed.try_acquire(NOW) {
-                        let _ = p.record(Outcome::Success, NOW);
-                    }
-                },
-            )
-        });
-    });
+    for threads in Threads::ALL {
+        bench(
+            &mut g,
+            threads,
+            "closed/try_acquire",
+            || {
+                let _ = black_box(closed.try_acquire(black_box(NOW))).is_ok();
+            },
+            || guarded(&closed),
+        );
+    }
 
     let open = closed_breaker();
     let _ = open.force_open();
@@ -167,37 +164,31 @@ fn breaker(c: &mut Criterion) {
         );
     });
 
-    let guarded = |b: &CountBreaker<64>| {
-        if let Ok(p) = b.try_acquire(NOW) {
-            let _ = black_box(p.record(Outcome::Success, NOW));
-        }
-    };
-    g.bench_function("closed/guarded_call/1t", |b| b.iter(|| guarded(&closed)));
-    g.bench_function("closed/guarded_call/2t", |b| {
-        b.iter_custom(|iters| with_background(iters, || guarded(&closed), || guarded(&closed)));
-    });
+    for threads in Threads::WITH_SEPARATE {
+        let (mine, own) = (Padded(closed_breaker()), Padded(closed_breaker()));
+        let theirs = threads.object(&mine, &own);
+        bench(&mut g, threads, "closed/guarded_call", || guarded(&mine), || guarded(theirs));
+    }
     g.finish();
 }
 
 fn peers(c: &mut Criterion) {
-    let mut g = c.benchmark_group("breaker");
+    let mut g = c.benchmark_group(GROUP);
     let failsafe = failsafe::Config::new().build();
     let failsafe_call = || {
         black_box(failsafe.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
     };
-    g.bench_function("failsafe/guarded_call/1t", |b| b.iter(failsafe_call));
-    g.bench_function("failsafe/guarded_call/2t", |b| {
-        b.iter_custom(|iters| with_background(iters, failsafe_call, failsafe_call));
-    });
+    for threads in Threads::ALL {
+        bench(&mut g, threads, "failsafe/guarded_call", failsafe_call, failsafe_call);
+    }
 
     let recloser = recloser::Recloser::default();
     let recloser_call = || {
         black_box(recloser.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
     };
-    g.bench_function("recloser/guarded_call/1t", |b| b.iter(recloser_call));
-    g.bench_function("recloser/guarded_call/2t", |b| {
-        b.iter_custom(|iters| with_background(iters, recloser_call, recloser_call));
-    });
+    for threads in Threads::ALL {
+        bench(&mut g, threads, "recloser/guarded_call", recloser_call, recloser_call);
+    }
     g.finish();
 }
 

@@ -1,40 +1,61 @@
 //! Bulkhead and adaptive-limit benchmarks, beside the raw atomics they are built on and tokio's
-//! `Semaphore`, in one criterion group so that the ratios come from the same run.
+//! `Semaphore`, in one criterion group `bulkhead` so that the ratios come from the same run.
 //!
-//! IDs: `bulkhead/<subject>/<op>/<threads>`. `1t` runs on the measuring thread alone; `2t` runs
-//! while a second thread hammers the same object with the same operation (via `iter_custom` and
-//! an `AtomicBool` stop flag).
+//! Ids are `<subject>/<operation>/<T>t` (the rule at the top of `scripts/bench-report.py`). `1t`
+//! runs on the measuring thread alone; `2t` runs while a second thread hammers the same object
+//! with the same operation for the whole timed interval, `<operation>_separate/2t` while it does
+//! so on an object of its own (`portcullis_benches::measure`, which pins the two threads to two
+//! CPUs).
 //!
-//! Check that it runs: `cargo test -p portcullis-benches --benches`, or a short measurement:
-//! `cargo bench -p portcullis-benches --bench bulkhead -- --warm-up-time 0.2 --measurement-time 0.5`.
+//! | id | measures | second thread (`2t`) |
+//! |---|---|---|
+//! | `baseline/fetch_add` | an acq-rel `AtomicU64::fetch_add` | the same, same word |
+//! | `baseline/fetch_add_separate/2t` | the same on a word on a cache line of its own | the same, on another such word |
+//! | `baseline/cas_loop/1t` | a `compare_exchange_weak` loop incrementing a word (one success) | - |
+//! | `bulkhead/acquire_release` | `Bulkhead::try_acquire(1)` then the permit's drop, limit 1,000 (always admitted) | the same, same bulkhead |
+//! | `bulkhead/acquire_release_separate/2t` | as `bulkhead/acquire_release` | the same, on a bulkhead of its own |
+//! | `bulkhead/refusal` | `try_acquire(1)` on a full bulkhead (limit 1, held) | the same, same bulkhead |
+//! | `tokio/try_acquire_drop` | tokio's `Semaphore::try_acquire()` then the permit's drop, 1,000 permits | the same, same semaphore |
+//! | `adaptive/{aimd,gradient}_record/1t` | one latency sample recorded by the AIMD and gradient limits | - |
+//!
+//! Check that it runs: `cargo bench -p portcullis-benches --bench bulkhead -- --test`, or a short
+//! measurement: `cargo bench -p portcullis-benches --bench bulkhead -- --warm-up-time 0.2
+//! --measurement-time 0.5`.
+#![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
 use portcullis::adaptive::{AdaptiveLimit, Aimd, AimdConfig, Gradient, GradientConfig, Sample};
 use portcullis::bulkhead::Bulkhead;
+use portcullis_benches::{Padded, Tally, Threads, measure_each};
 use tokio::sync::Semaphore;
 
-/// Times `iters` calls of `fg` while another thread calls `bg` in a loop until they are done.
-fn with_background(iters: u64, fg: impl Fn(), bg: impl Fn() + Sync) -> Duration {
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                bg();
-            }
-        });
-        let start = Instant::now();
-        for _ in 0..iters {
-            fg();
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
+/// The criterion group of every benchmark in this file.
+const GROUP: &str = "bulkhead";
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
+/// prints for a `2t` id how much the second thread did.
+fn bench(
+    g: &mut Group<'_>,
+    threads: Threads,
+    name: &str,
+    mut op: impl FnMut(),
+    mut background: impl FnMut() + Send,
+) {
+    let tally = Tally::new();
+    let id = threads.id(name);
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
+    });
+    if threads.has_background() {
+        tally.print(&format!("{GROUP}/{id}"));
+    }
 }
 
 fn fetch_add(a: &AtomicU64) {
@@ -63,45 +84,49 @@ fn tokio_acquire_drop(s: &Semaphore) {
     drop(black_box(s.try_acquire()));
 }
 
-fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("bulkhead");
+fn bulkhead(c: &mut Criterion) {
+    let mut g = c.benchmark_group(GROUP);
 
-    let atomic = AtomicU64::new(0);
-    g.bench_function("baseline/fetch_add/1t", |b| b.iter(|| fetch_add(&atomic)));
+    let atomic = Padded(AtomicU64::new(0));
+    let own_atomic = Padded(AtomicU64::new(0));
+    for threads in Threads::WITH_SEPARATE {
+        let theirs = threads.object(&atomic, &own_atomic);
+        bench(&mut g, threads, "baseline/fetch_add", || fetch_add(&atomic), || fetch_add(theirs));
+    }
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_loop(&atomic)));
-    g.bench_function("baseline/fetch_add/2t", |b| {
-        b.iter_custom(|n| with_background(n, || fetch_add(&atomic), || fetch_add(&atomic)));
-    });
 
-    let bulkhead = Bulkhead::new(1_000).unwrap();
-    g.bench_function("bulkhead/acquire_release/1t", |b| b.iter(|| acquire_release(&bulkhead)));
-    g.bench_function("bulkhead/acquire_release/2t", |b| {
-        b.iter_custom(|n| {
-            with_background(n, || acquire_release(&bulkhead), || acquire_release(&bulkhead))
-        });
-    });
+    for threads in Threads::WITH_SEPARATE {
+        let (mine, own) =
+            (Padded(Bulkhead::new(1_000).unwrap()), Padded(Bulkhead::new(1_000).unwrap()));
+        let theirs = threads.object(&mine, &own);
+        bench(
+            &mut g,
+            threads,
+            "bulkhead/acquire_release",
+            || acquire_release(&mine),
+            || acquire_release(theirs),
+        );
+    }
 
     let full = Bulkhead::new(1).unwrap();
     let _held = full.try_acquire(1).unwrap();
-    g.bench_function("bulkhead/refusal/1t", |b| {
-        b.iter(|| black_box(full.try_acquire(black_box(1)).is_err()));
-    });
-    g.bench_function("bulkhead/refusal/2t", |b| {
-        b.iter_custom(|n| {
-            let refuse = || {
-                black_box(full.try_acquire(black_box(1)).is_err());
-            };
-            with_background(n, refuse, refuse)
-        });
-    });
+    let refuse = || {
+        black_box(full.try_acquire(black_box(1)).is_err());
+    };
+    for threads in Threads::ALL {
+        bench(&mut g, threads, "bulkhead/refusal", refuse, refuse);
+    }
 
     let semaphore = Semaphore::new(1_000);
-    g.bench_function("tokio/try_acquire_drop/1t", |b| b.iter(|| tokio_acquire_drop(&semaphore)));
-    g.bench_function("tokio/try_acquire_drop/2t", |b| {
-        b.iter_custom(|n| {
-            with_background(n, || tokio_acquire_drop(&semaphore), || tokio_acquire_drop(&semaphore))
-        });
-    });
+    for threads in Threads::ALL {
+        bench(
+            &mut g,
+            threads,
+            "tokio/try_acquire_drop",
+            || tokio_acquire_drop(&semaphore),
+            || tokio_acquire_drop(&semaphore),
+        );
+    }
 
     let aimd = Aimd::new(AimdConfig::new(Nanos::from_millis(10))).unwrap();
     let gradient = Gradient::new(GradientConfig::DEFAULT).unwrap();
@@ -124,5 +149,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bulkhead);
 criterion_main!(benches);

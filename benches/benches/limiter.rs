@@ -1,51 +1,89 @@
-//! Rate limiter benchmarks: the decision with `now` supplied, beside the raw atomic operations it
-//! is built on, and the decision including a clock read, beside governor's direct limiter with
-//! its default (quanta) clock. Each group holds its own baselines; `/1t` is one thread, `/2t`
-//! the same with a second thread hammering the same object in the background.
+//! Rate limiter benchmarks, in two criterion groups; each holds its own baselines. Ids are
+//! `<subject>/<operation>/<T>t` (the rule at the top of `scripts/bench-report.py`); a `2t` id is
+//! measured while a second thread works on the same object for the whole timed interval, an
+//! `<operation>_separate/2t` id while it works on an object of its own (see
+//! `portcullis_benches::measure`, which pins the two threads to two CPUs).
 //!
-//! Check that it runs: `cargo test -p portcullis-benches --benches`; short measurement:
-//! `cargo bench -p portcullis-benches --bench limiter -- --warm-up-time 0.2 --measurement-time 0.5`.
+//! Group `limiter_now_supplied`: the decision with `now` supplied (no clock read), beside the raw
+//! atomic operations it is built on.
+//!
+//! | id | measures | second thread (`2t`) |
+//! |---|---|---|
+//! | `baseline/fetch_add` | a relaxed `AtomicU64::fetch_add` | the same, same word |
+//! | `baseline/cas_loop` | a `compare_exchange_weak` loop incrementing a word (one success) | the same, same word |
+//! | `baseline/cas_loop_separate/2t` | the same loop on a word on a cache line of its own | the same, on another such word |
+//! | `gcra/admit` | `try_acquire(now)` on a limiter that always admits, `now` advancing 4 ns per call | the same on the same limiter, `now` its own |
+//! | `gcra/admit_separate/2t` | as `gcra/admit` | the same on a limiter of its own |
+//! | `gcra/admit_n8/1t` | `try_acquire_n(8, now)`: 8 permits at once, `now` advancing 32 ns per call | - |
+//! | `gcra/refuse` | `try_acquire(now)` on a limiter that always refuses | the same, same limiter |
+//! | `gcra_counting/...` | the same with the admitted/rejected counters on | the same |
+//!
+//! Group `limiter_with_clock`: one "try to take one permit now" call, each limiter reading its
+//! clock as it does in use, beside peer crates. `allow` limiters admit every call (10⁹ permits per
+//! second, a burst of 10⁹ and full at the start); `deny` limiters refuse every call (one permit per
+//! hour, none left).
+//!
+//! | id | the call measured | clock read per call |
+//! |---|---|---|
+//! | `clock/*_now/1t` | the clock read alone | the one named |
+//! | `coarse/{allow,deny}` | portcullis `RateLimiter::try_acquire(CoarseClock::now())` | `CLOCK_MONOTONIC_COARSE` (vDSO, no clock-source read) |
+//! | `upkeep/{allow,deny}` | `try_acquire(UpkeepClock::now())` | none: one relaxed load of a time a background thread stores every 1 ms |
+//! | `monotonic/{allow,deny}` | `try_acquire(MonotonicClock::now())` | `Instant::now()` (`CLOCK_MONOTONIC`, vDSO) |
+//! | `governor/check_{allow,deny}` | governor 0.10 `RateLimiter::direct(..).check()` | its default clock, quanta's `Clock::now()` (the TSC, scaled, where quanta can use it) |
+//! | `ratelimit/try_wait_{allow,deny}` | ratelimit 2.0.0 `Ratelimiter::try_wait()` (default `StdClock`) | `Instant::now()`, every call (`StdClock::elapsed`), before its refill and token CAS loops |
+//! | `leaky_bucket/try_acquire_{allow,deny}` | leaky-bucket 1.1.2 `RateLimiter::try_acquire(1)`, built with the builder's defaults but the quota (so `fair`) | `tokio::time::Instant::now()`, which is `std::time::Instant::now()` (tokio's `test-util` is off), every call |
+//! | `leaky_bucket_unfair/try_acquire_allow` | the same with `.fair(false)` | none while tokens are left: one CAS on its state word; the lock and `Instant::now()` only once the balance is short |
+//!
+//! Every `2t` row of this group runs the same call on the same limiter on the second thread.
+//!
+//! What each peer call does besides the clock read: ratelimit loads its rate and capacity; then,
+//! at most once per µs, CASes its last-refill time and adds the tokens earned with a CAS (its
+//! `allow` bucket is always nearly full, so it also counts the excess as dropped, a `fetch_add`);
+//! then loads and CASes the token count. Its six atomics sit next to one another, not padded
+//! apart. leaky-bucket in its default fair mode takes a `parking_lot` mutex on every call, swaps
+//! its state word out, computes the tokens earned since its deadline, and stores the state back.
+//! Like with like: the peers that read `CLOCK_MONOTONIC` on every call (ratelimit, fair
+//! leaky-bucket) compare with `monotonic/*`; `leaky_bucket_unfair/try_acquire_allow` reads no
+//! clock and so compares with no row here (the nearest is the group `limiter_now_supplied`).
+//!
+//! Check that it runs: `cargo bench -p portcullis-benches --bench limiter -- --test`; short
+//! measurement: `cargo bench -p portcullis-benches --bench limiter -- --warm-up-time 0.2
+//! --measurement-time 0.5`.
+#![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
-use std::cell::Cell;
 use std::hint::black_box;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use criterion::{Bencher, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use portcullis::clock::{CoarseClock, MonotonicClock, UpkeepClock};
-use portcullis::limiter::{Quota, RateLimiter, RateLimiterConfig, Start};
+use portcullis::limiter::{Decision, Quota, RateLimiter, RateLimiterConfig, Start};
 use portcullis::{Clock, Nanos};
+use portcullis_benches::{Padded, Tally, Threads, measure_each};
 
-/// Measures `op` while another thread runs `background` in a loop on the same object.
-fn two_threads(b: &mut Bencher<'_>, op: &(dyn Fn() + Sync), background: &(dyn Fn() + Sync)) {
-    b.iter_custom(|iters| {
-        let stop = AtomicBool::new(false);
-        let started = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                started.store(true, Ordering::Release);
-                while !stop.load(Ordering::Relaxed) {
-                    background();
-                }
-            });
-            while !started.load(Ordering::Acquire) {
-                std::hint::spin_loop();
-            }
-            let start = Instant::now();
-            for _ in 0..iters {
-                op();
-            }
-            let elapsed = start.elapsed();
-            stop.store(true, Ordering::Relaxed);
-            elapsed
-        })
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
+/// prints for a `2t` id how much the second thread did.
+fn bench(
+    g: &mut Group<'_>,
+    group: &str,
+    threads: Threads,
+    name: &str,
+    mut op: impl FnMut(),
+    mut background: impl FnMut() + Send,
+) {
+    let tally = Tally::new();
+    let id = threads.id(name);
+    g.bench_function(&id, |b| {
+        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
     });
+    if threads.has_background() {
+        tally.print(&format!("{group}/{id}"));
+    }
 }
-
-/// A word on a cache line of its own.
-#[repr(align(128))]
-struct Line(AtomicU64);
 
 fn cas_increment(a: &AtomicU64) {
     let mut cur = a.load(Ordering::Acquire);
@@ -65,76 +103,105 @@ fn admitting(counting: bool) -> RateLimiter {
     RateLimiter::new(RateLimiterConfig::new(q).counting(counting), Nanos::ZERO)
 }
 
-/// Always refuses: empty, one permit per hour.
-fn refusing(counting: bool) -> RateLimiter {
+/// Always refuses before `at` + 1 hour: empty at `at`, one permit per hour.
+fn refusing(counting: bool, at: Nanos) -> RateLimiter {
     let q = Quota::per_interval(Nanos::from_secs(3_600), 1).unwrap();
-    RateLimiter::new(RateLimiterConfig::new(q).start(Start::Empty).counting(counting), Nanos::ZERO)
+    RateLimiter::new(RateLimiterConfig::new(q).start(Start::Empty).counting(counting), at)
 }
 
+/// Permits taken at once by `gcra/admit_n8`.
+const N_AT_ONCE: u64 = 8;
+
+const NOW_SUPPLIED: &str = "limiter_now_supplied";
+
 fn now_supplied(c: &mut Criterion) {
-    let mut g = c.benchmark_group("limiter_now_supplied");
-    let word = AtomicU64::new(0);
-    g.bench_function("baseline/fetch_add/1t", |b| {
-        b.iter(|| black_box(word.fetch_add(1, Ordering::Relaxed)));
-    });
-    g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_increment(black_box(&word))));
-    g.bench_function("baseline/fetch_add/2t", |b| {
-        two_threads(
-            b,
-            &|| {
+    let mut g = c.benchmark_group(NOW_SUPPLIED);
+    let word = Padded(AtomicU64::new(0));
+    let own_word = Padded(AtomicU64::new(0));
+    for threads in Threads::ALL {
+        bench(
+            &mut g,
+            NOW_SUPPLIED,
+            threads,
+            "baseline/fetch_add",
+            || {
                 black_box(word.fetch_add(1, Ordering::Relaxed));
             },
-            &|| {
+            || {
                 black_box(word.fetch_add(1, Ordering::Relaxed));
             },
         );
-    });
-    g.bench_function("baseline/cas_loop/2t", |b| {
-        two_threads(b, &|| cas_increment(&word), &|| cas_increment(&word));
-    });
+    }
+    for threads in Threads::WITH_SEPARATE {
+        let theirs = threads.object(&word, &own_word);
+        bench(
+            &mut g,
+            NOW_SUPPLIED,
+            threads,
+            "baseline/cas_loop",
+            || cas_increment(black_box(&word)),
+            || cas_increment(black_box(theirs)),
+        );
+    }
 
     for (name, counting) in [("gcra", false), ("gcra_counting", true)] {
-        let l = admitting(counting);
-        let t = Cell::new(0u64);
-        g.bench_function(format!("{name}/admit/1t"), |b| {
-            b.iter(|| {
-                t.set(t.get() + 4);
-                black_box(l.try_acquire(Nanos::new(t.get())))
-            });
-        });
-        let l = admitting(counting);
-        // Each side advances its own clock (a private word on its own cache line), so the only
-        // shared line is the limiter's, as in `baseline/cas_loop/2t`.
-        let (mine, theirs) = (Line(AtomicU64::new(0)), Line(AtomicU64::new(0)));
-        let tick = |clock: &Line| {
-            let now = clock.0.load(Ordering::Relaxed) + 4;
-            clock.0.store(now, Ordering::Relaxed);
-            let _ = black_box(l.try_acquire(Nanos::new(now)));
-        };
-        g.bench_function(format!("{name}/admit/2t"), |b| {
-            two_threads(b, &|| tick(&mine), &|| tick(&theirs));
-        });
-        let l = refusing(counting);
-        g.bench_function(format!("{name}/refuse/1t"), |b| {
-            b.iter(|| black_box(l.try_acquire(black_box(Nanos::ZERO))));
-        });
-        g.bench_function(format!("{name}/refuse/2t"), |b| {
-            two_threads(
-                b,
-                &|| {
-                    let _ = black_box(l.try_acquire(black_box(Nanos::ZERO)));
-                },
-                &|| {
-                    let _ = black_box(l.try_acquire(black_box(Nanos::ZERO)));
-                },
+        for threads in Threads::WITH_SEPARATE {
+            let (l, own) = (Padded(admitting(counting)), Padded(admitting(counting)));
+            let theirs = threads.object(&l, &own);
+            // Each side advances its own clock (a private word on its own cache line), so the
+            // only shared line is the limiter's (none with separate limiters), as in
+            // `baseline/cas_loop`.
+            let (mine, their_clock) = (Padded(AtomicU64::new(0)), Padded(AtomicU64::new(0)));
+            let tick = |limiter: &RateLimiter, clock: &AtomicU64| {
+                let now = clock.load(Ordering::Relaxed) + 4;
+                clock.store(now, Ordering::Relaxed);
+                let _ = black_box(limiter.try_acquire(Nanos::new(now)));
+            };
+            bench(
+                &mut g,
+                NOW_SUPPLIED,
+                threads,
+                &format!("{name}/admit"),
+                || tick(&l, &mine),
+                || tick(theirs, &their_clock),
             );
-        });
+        }
+        for threads in Threads::ALL {
+            let l = refusing(counting, Nanos::ZERO);
+            let refuse = || {
+                let _ = black_box(l.try_acquire(black_box(Nanos::ZERO)));
+            };
+            bench(&mut g, NOW_SUPPLIED, threads, &format!("{name}/refuse"), refuse, refuse);
+        }
     }
+
+    // N permits at once: `now` moves 4 ns per permit, as in `gcra/admit`.
+    let l = admitting(false);
+    let step = 4 * N_AT_ONCE;
+    assert!(l.try_acquire_n(N_AT_ONCE, Nanos::ZERO).is_ok_and(Decision::is_admitted));
+    let mut now = 0u64;
+    bench(
+        &mut g,
+        NOW_SUPPLIED,
+        Threads::One,
+        &format!("gcra/admit_n{N_AT_ONCE}"),
+        || {
+            now += step;
+            let _ = black_box(l.try_acquire_n(black_box(N_AT_ONCE), Nanos::new(now)));
+        },
+        || {},
+    );
+    assert!(
+        l.try_acquire_n(N_AT_ONCE, Nanos::new(now + step)).is_ok_and(Decision::is_admitted),
+        "the limiter still admits {N_AT_ONCE} at once"
+    );
     g.finish();
 }
 
+const WITH_CLOCK: &str = "limiter_with_clock";
+
 fn with_clock(c: &mut Criterion) {
-    let mut g = c.benchmark_group("limiter_with_clock");
+    let mut g = c.benchmark_group(WITH_CLOCK);
     let gov_clock = governor::clock::DefaultClock::default();
     let coarse = CoarseClock::new();
     let monotonic = MonotonicClock::new();
@@ -153,6 +220,35 @@ fn with_clock(c: &mut Criterion) {
     let gov_allow = governor::RateLimiter::direct(governor::Quota::per_second(max));
     let gov_deny = governor::RateLimiter::direct(governor::Quota::per_hour(NonZeroU32::MIN));
     let _ = gov_deny.check();
+    // ratelimit: the same quotas; a rate of 0 would mean "unlimited" and skip the clock.
+    let rl_allow = ratelimit::Ratelimiter::builder(1_000_000_000)
+        .max_tokens(1_000_000_000)
+        .initial_available(1_000_000_000)
+        .build()
+        .expect("ratelimit allow config");
+    let rl_deny = ratelimit::Ratelimiter::builder(1)
+        .period(Duration::from_secs(3_600))
+        .max_tokens(1)
+        .initial_available(0)
+        .build()
+        .expect("ratelimit deny config");
+    // leaky-bucket: refills every millisecond at least (its shortest interval), so 10⁶ per ms.
+    let leaky = |fair: bool| {
+        leaky_bucket::RateLimiter::builder()
+            .refill(1_000_000)
+            .interval(Duration::from_millis(1))
+            .max(1_000_000_000)
+            .initial(1_000_000_000)
+            .fair(fair)
+            .build()
+    };
+    let (lb_allow, lb_unfair_allow) = (leaky(true), leaky(false));
+    let lb_deny = leaky_bucket::RateLimiter::builder()
+        .refill(1)
+        .interval(Duration::from_secs(3_600))
+        .max(1)
+        .initial(0)
+        .build();
     // portcullis, same quotas.
     let allow = || {
         RateLimiter::new(
@@ -160,42 +256,40 @@ fn with_clock(c: &mut Criterion) {
             Nanos::ZERO,
         )
     };
-    let deny = || refusing(false);
+    // Empty when created, at the time of the clock it is read with: a clock whose origin is the
+    // boot (`CoarseClock`) is past the first hour on most machines.
+    let deny = |now: Nanos| refusing(false, now);
 
     // One pair of limiters per clock: the clocks have different origins, so sharing a limiter
     // would feed it backward time.
-    let (coarse_allow, coarse_deny) = (allow(), deny());
-    let (upkeep_allow, upkeep_deny) = (allow(), deny());
-    let (mono_allow, mono_deny) = (allow(), deny());
-    let cases: [(&str, &(dyn Fn() + Sync)); 8] = [
-        ("governor/check_allow", &|| {
-            black_box(gov_allow.check().is_ok());
-        }),
-        ("governor/check_deny", &|| {
-            black_box(gov_deny.check().is_ok());
-        }),
-        ("coarse/allow", &|| {
-            black_box(coarse_allow.try_acquire(coarse.now()).would_admit());
-        }),
-        ("coarse/deny", &|| {
-            black_box(coarse_deny.try_acquire(coarse.now()).would_admit());
-        }),
-        ("upkeep/allow", &|| {
-            black_box(upkeep_allow.try_acquire(upkeep.now()).would_admit());
-        }),
-        ("upkeep/deny", &|| {
-            black_box(upkeep_deny.try_acquire(upkeep.now()).would_admit());
-        }),
-        ("monotonic/allow", &|| {
-            black_box(mono_allow.try_acquire(monotonic.now()).would_admit());
-        }),
-        ("monotonic/deny", &|| {
-            black_box(mono_deny.try_acquire(monotonic.now()).would_admit());
-        }),
+    let (coarse_allow, coarse_deny) = (allow(), deny(coarse.now()));
+    let (upkeep_allow, upkeep_deny) = (allow(), deny(upkeep.now()));
+    let (mono_allow, mono_deny) = (allow(), deny(monotonic.now()));
+    // Each case: its id and the call, which must admit (`true`) or refuse (`false`) every time.
+    let cases: [(&str, bool, &(dyn Fn() -> bool + Sync)); 13] = [
+        ("governor/check_allow", true, &|| gov_allow.check().is_ok()),
+        ("governor/check_deny", false, &|| gov_deny.check().is_ok()),
+        ("ratelimit/try_wait_allow", true, &|| rl_allow.try_wait().is_ok()),
+        ("ratelimit/try_wait_deny", false, &|| rl_deny.try_wait().is_ok()),
+        ("leaky_bucket/try_acquire_allow", true, &|| lb_allow.try_acquire(1)),
+        ("leaky_bucket/try_acquire_deny", false, &|| lb_deny.try_acquire(1)),
+        ("leaky_bucket_unfair/try_acquire_allow", true, &|| lb_unfair_allow.try_acquire(1)),
+        ("coarse/allow", true, &|| coarse_allow.try_acquire(coarse.now()).would_admit()),
+        ("coarse/deny", false, &|| coarse_deny.try_acquire(coarse.now()).would_admit()),
+        ("upkeep/allow", true, &|| upkeep_allow.try_acquire(upkeep.now()).would_admit()),
+        ("upkeep/deny", false, &|| upkeep_deny.try_acquire(upkeep.now()).would_admit()),
+        ("monotonic/allow", true, &|| mono_allow.try_acquire(monotonic.now()).would_admit()),
+        ("monotonic/deny", false, &|| mono_deny.try_acquire(monotonic.now()).would_admit()),
     ];
-    for (name, op) in cases {
-        g.bench_function(format!("{name}/1t"), |b| b.iter(op));
-        g.bench_function(format!("{name}/2t"), |b| two_threads(b, op, op));
+    for (name, admits, op) in cases {
+        assert_eq!(op(), admits, "{name}: the limiter decides as its quota says");
+        for threads in Threads::ALL {
+            let call = || {
+                black_box(op());
+            };
+            bench(&mut g, WITH_CLOCK, threads, name, call, call);
+        }
+        assert_eq!(op(), admits, "{name}: the limiter still decides as its quota says");
     }
     g.finish();
 }

@@ -2,7 +2,10 @@
 //! the same criterion groups (so ratios come from one run on one machine).
 //!
 //! IDs: `<group>/baseline/<op>/<threads>` for the raw atomics, `<group>/<thing>/<op>/<threads>`
-//! for portcullis. `2t`: a second thread hammers the same object in the background while the
+//! for portcullis. In group `histogram`, `histogram/...` is the default `Histogram` (`SUB = 32`
+//! sub-buckets per power of two, `OCT = 36` rows: 1,152 buckets), `histogram_sub8/...` and
+//! `histogram_sub128/...` the same range (up to 2⁴⁰ ns) in 304 and 4,352 buckets: a record
+//! touches one counter whatever the size, a percentile scans them all. `2t`: a second thread hammers the same object in the background while the
 //! measured thread runs (timed with `iter_custom`, stopped by an `AtomicBool`).
 //!
 //! Quick check: `cargo bench -p portcullis-benches --bench policies -- --warm-up-time 0.2
@@ -10,8 +13,8 @@
 #![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
@@ -19,30 +22,18 @@ use portcullis::deadline::{Deadline, decode_grpc_timeout, encode_grpc_timeout};
 use portcullis::health::{HealthConfig, HealthMachine};
 use portcullis::hedge::{HedgeBudget, HedgeConfig, HedgePolicy};
 use portcullis::histogram::Histogram;
+use portcullis_benches::{Tally, Threads, measure_each};
 
 /// Times `iters` runs of `op` on the measuring thread while `hammer` runs in a loop on a second
-/// thread until the measurement ends.
+/// thread for the whole timed interval (`portcullis_benches::measure`: the two threads pinned to
+/// two CPUs, the second one running before the timing starts).
 fn with_background<T: Sync>(
     obj: &T,
     iters: u64,
     hammer: impl Fn(&T) + Sync,
     op: impl Fn(&T),
 ) -> Duration {
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                hammer(obj);
-            }
-        });
-        let start = Instant::now();
-        for _ in 0..iters {
-            op(obj);
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
+    measure_each(Threads::Two, iters, || op(obj), || hammer(obj), &Tally::new())
 }
 
 /// The raw baselines every group carries: one `fetch_add`, and a `compare_exchange` loop.
@@ -104,13 +95,40 @@ fn histogram(c: &mut Criterion) {
             )
         });
     });
-    for i in 0..10_000u64 {
-        h.record(Nanos::new(i * 97));
-    }
+    fill(&h);
     g.bench_function("histogram/percentile/1t", |b| {
         b.iter(|| black_box(h.percentiles(&[500_000, 950_000])));
     });
+    // How the cost grows with the number of buckets, at the same range (up to 2⁴⁰ ns).
+    sized::<8, 38>(&mut g);
+    sized::<128, 34>(&mut g);
     g.finish();
+}
+
+/// 10,000 samples up to about 1 ms.
+fn fill<const SUB: usize, const OCT: usize>(h: &Histogram<SUB, OCT>) {
+    for i in 0..10_000u64 {
+        h.record(Nanos::new(i * 97));
+    }
+}
+
+/// `histogram_sub<SUB>/record/1t` and `histogram_sub<SUB>/percentile/1t`: as `histogram/...`
+/// (which is `SUB = 32, OCT = 36`), with `SUB` sub-buckets per power of two and `OCT` rows.
+fn sized<const SUB: usize, const OCT: usize>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let h: Histogram<SUB, OCT> = Histogram::new();
+    let mut v = 0u64;
+    g.bench_function(format!("histogram_sub{SUB}/record/1t"), |b| {
+        b.iter(|| {
+            v = v.wrapping_add(7_919) & 0xF_FFFF;
+            h.record(black_box(Nanos::new(v)));
+        });
+    });
+    fill(&h);
+    g.bench_function(format!("histogram_sub{SUB}/percentile/1t"), |b| {
+        b.iter(|| black_box(h.percentiles(&[500_000, 950_000])));
+    });
 }
 
 fn hedge(c: &mut Criterion) {

@@ -7,8 +7,8 @@
 //! `cargo bench -p portcullis-benches --bench retry -- --warm-up-time 0.2 --measurement-time 0.5`.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
@@ -16,30 +16,18 @@ use portcullis::retry::{
     Backoff, ErrorClass, Jitter, RatioBudget, RatioBudgetConfig, RetryConfig, RetryPolicy,
     RetryState, RetryThrottle, ThrottleConfig,
 };
+use portcullis_benches::{Tally, Threads, measure_each};
 
 /// Runs `op` `iters` times on this thread while `background` runs in a loop on another thread
-/// until the measurement ends; returns the measured thread's time.
+/// for the whole timed interval; returns the measured thread's time (`portcullis_benches::measure`:
+/// the two threads pinned to two CPUs, the second one running before the timing starts).
 fn with_background<T: Sync>(
     iters: u64,
     shared: &T,
     background: impl Fn(&T) + Sync,
     op: impl Fn(&T),
 ) -> Duration {
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                background(shared);
-            }
-        });
-        let start = Instant::now();
-        for _ in 0..iters {
-            op(shared);
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
-    })
+    measure_each(Threads::Two, iters, || op(shared), || background(shared), &Tally::new())
 }
 
 fn cas_increment(a: &AtomicU64) {

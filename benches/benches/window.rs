@@ -7,12 +7,20 @@
 //! | id | measured operation | what the second thread does (`2t`) |
 //! | --- | --- | --- |
 //! | `baseline/fetch_add` | `AtomicU64::fetch_add(1, Relaxed)` on one word | the same, same word |
+//! | `baseline/fetch_add_separate/2t` | the same on a word on a cache line of its own | the same, on another such word |
 //! | `count100/record_success` | `CountWindow<100>::record(Success)` into a window full of successes | records successes |
+//! | `count100/record_success_separate/2t` | as `count100/record_success` | records successes into a window of its own |
 //! | `count100/record_alternating` | `record` with outcomes in runs of 100 (100 failures, 100 successes, …), so every record evicts the other kind and updates the counts word | the same pattern (interleaved with the measured thread's, so only some of the records evict the other kind) |
 //! | `count100/counts` | `CountWindow<100>::counts()` | records in runs of 100 as above, alone on the window, so every one of its records writes the counts word |
 //! | `time10/record_success` | `TimeWindow<10>` over 1 s (buckets of 100 ms): `record(Success, now)`, `now` advancing 1 µs per record (a new bucket every 100,000 records) | records successes at the measured thread's time (published every 1,000 records) |
 //! | `time10/record_failure` | the same with `Failure` (a second word per bucket) | records failures likewise |
 //! | `time10/counts` | `counts(now)` on a window holding outcomes in all 10 buckets | records successes and failures in turn, `now` advancing 1 µs per record |
+//! | `count10/…/1t`, `count1000/…/1t` | `record_success` and `counts` as for `count100`, with 10 and 1,000 slots | - |
+//! | `time100/…/1t` | `record_success` and `counts` as for `time10`, with 100 buckets of 10 ms (a new bucket every 10,000 records) | - |
+//!
+//! The last two rows show how the cost grows with the window's size (the "Scaling" section of the
+//! report): a record touches one slot or bucket whatever the size, a time window's `counts` sums
+//! its `K` buckets.
 //!
 //! "Alternating" is in runs of 100 rather than success, failure, success, …: with an even `N`,
 //! a per-record alternation puts back in each slot the kind it evicts, which is the cheap path.
@@ -29,9 +37,9 @@ use portcullis::Nanos;
 use portcullis::window::{CountWindow, Outcome, TimeWindow};
 use portcullis_benches::{Padded, Tally, Threads, measure};
 
-/// Slots of the count window.
+/// Slots of the count window measured with one and two threads.
 const N: usize = 100;
-/// Buckets of the time window (over one second: 100 ms each).
+/// Buckets of the time window measured with one and two threads (over one second: 100 ms each).
 const K: usize = 10;
 /// How far `now` advances per record on the time window: 100,000 records per bucket.
 const STEP_NS: u64 = 1_000;
@@ -50,18 +58,19 @@ type Group<'a> = BenchmarkGroup<'a, WallTime>;
 struct Runs {
     outcome: Outcome,
     left: u64,
+    len: u64,
 }
 
 impl Runs {
-    /// Starts with a run of `first`.
-    const fn new(first: Outcome) -> Runs {
-        Runs { outcome: first, left: N as u64 }
+    /// Starts with a run of `first`; runs of `len` outcomes (the slots of the window).
+    const fn new(first: Outcome, len: usize) -> Runs {
+        Runs { outcome: first, left: len as u64, len: len as u64 }
     }
 
     fn flip(&mut self) {
         self.outcome =
             if self.outcome == Outcome::Success { Outcome::Failure } else { Outcome::Success };
-        self.left = N as u64;
+        self.left = self.len;
     }
 
     /// The next outcome of the pattern.
@@ -92,30 +101,32 @@ impl Runs {
     }
 }
 
-/// A count window holding `N` successes.
-fn full_count_window() -> CountWindow<N> {
-    let w = CountWindow::<N>::new();
-    for _ in 0..N {
+/// A count window of `S` slots holding `S` successes.
+fn full_count_window<const S: usize>() -> CountWindow<S> {
+    let w = CountWindow::<S>::new();
+    for _ in 0..S {
         w.record(Outcome::Success);
     }
-    assert_eq!(w.counts().calls, N as u64);
+    assert_eq!(w.counts().calls, S as u64);
     w
 }
 
-/// An empty time window of `K` buckets over one second.
-fn time_window() -> TimeWindow<K> {
-    TimeWindow::new(Nanos::from_secs(1)).expect("one second splits into 10 whole buckets")
+/// An empty time window of `B` buckets over one second.
+fn time_window<const B: usize>() -> TimeWindow<B> {
+    TimeWindow::new(Nanos::from_secs(1)).expect("one second splits into whole buckets")
 }
 
 /// Prints, for a `2t` benchmark, how much the background thread did while the timer ran.
 fn report_background(id: &str, threads: Threads, tally: &Tally) {
-    if threads == Threads::Two {
+    if threads.has_background() {
         tally.print(&format!("{GROUP}/{id}"));
     }
 }
 
 fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
     let word = Padded(AtomicU64::new(0));
+    let own_word = Padded(AtomicU64::new(0));
+    let theirs = threads.object(&word, &own_word);
     let tally = Tally::new();
     let id = threads.id("baseline/fetch_add");
     g.bench_function(&id, |b| {
@@ -129,7 +140,7 @@ fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
                     }
                 },
                 || {
-                    black_box(word.fetch_add(1, Ordering::Relaxed));
+                    black_box(theirs.fetch_add(1, Ordering::Relaxed));
                 },
                 &tally,
             )
@@ -138,10 +149,13 @@ fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
     report_background(&id, threads, &tally);
 }
 
-fn count_record_success(g: &mut Group<'_>, threads: Threads) {
-    let w = full_count_window();
+/// `count<S>/record_success`: the background thread (if any) records into the same window, or
+/// into a window of its own with [`Threads::TwoSeparate`].
+fn count_record_success<const S: usize>(g: &mut Group<'_>, threads: Threads) {
+    let (w, own) = (Padded(full_count_window::<S>()), Padded(full_count_window::<S>()));
+    let theirs = threads.object(&w, &own);
     let tally = Tally::new();
-    let id = threads.id("count100/record_success");
+    let id = threads.id(&format!("count{S}/record_success"));
     g.bench_function(&id, |b| {
         b.iter_custom(|iters| {
             measure(
@@ -153,7 +167,7 @@ fn count_record_success(g: &mut Group<'_>, threads: Threads) {
                     }
                 },
                 || {
-                    black_box(w.record(black_box(Outcome::Success)));
+                    black_box(theirs.record(black_box(Outcome::Success)));
                 },
                 &tally,
             )
@@ -167,8 +181,8 @@ fn count_record_success(g: &mut Group<'_>, threads: Threads) {
 /// window full of successes, every record changes the failure count (it evicts the other kind),
 /// however the pattern is split between calls.
 fn check_runs_evict_the_other_kind() {
-    let w = full_count_window();
-    let mut runs = Runs::new(Outcome::Failure);
+    let w = full_count_window::<N>();
+    let mut runs = Runs::new(Outcome::Failure, N);
     let mut failures = w.counts().failures;
     let mut check = |o| {
         w.record(o);
@@ -186,11 +200,11 @@ fn check_runs_evict_the_other_kind() {
 
 fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
     check_runs_evict_the_other_kind();
-    let w = full_count_window();
+    let w = full_count_window::<N>();
     // The window holds N successes: the measured pattern starts with a run of failures, so
     // (alone) each of its records evicts the other kind.
-    let mut measured_runs = Runs::new(Outcome::Failure);
-    let mut background_runs = Runs::new(Outcome::Failure);
+    let mut measured_runs = Runs::new(Outcome::Failure, N);
+    let mut background_runs = Runs::new(Outcome::Failure, N);
     let tally = Tally::new();
     let id = threads.id("count100/record_alternating");
     g.bench_function(&id, |b| {
@@ -213,13 +227,13 @@ fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
     report_background(&id, threads, &tally);
 }
 
-fn count_counts(g: &mut Group<'_>, threads: Threads) {
-    let w = full_count_window();
+fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
+    let w = full_count_window::<S>();
     // Alone on the window (the measured thread only reads), and kept across samples, so every
     // background record evicts the other kind and writes the counts word the reader loads.
-    let mut background_runs = Runs::new(Outcome::Failure);
+    let mut background_runs = Runs::new(Outcome::Failure, S);
     let tally = Tally::new();
-    let id = threads.id("count100/counts");
+    let id = threads.id(&format!("count{S}/counts"));
     g.bench_function(&id, |b| {
         b.iter_custom(|iters| {
             measure(
@@ -240,15 +254,16 @@ fn count_counts(g: &mut Group<'_>, threads: Threads) {
     report_background(&id, threads, &tally);
 }
 
-fn time_record(g: &mut Group<'_>, threads: Threads, name: &str, outcome: Outcome) {
-    let w = time_window();
+/// `time<B>/<op>`: records of `outcome`.
+fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, outcome: Outcome) {
+    let w = time_window::<B>();
     // The measured thread's `now`, kept across samples so time never goes backwards; the
     // background thread records at the last published value, at most `PUBLISH_EVERY` records
     // behind, which is well inside the window.
     let mut now = 0u64;
     let clock = Padded(AtomicU64::new(0));
     let tally = Tally::new();
-    let id = threads.id(name);
+    let id = threads.id(&format!("time{B}/{op}"));
     g.bench_function(&id, |b| {
         b.iter_custom(|iters| {
             measure(
@@ -280,9 +295,9 @@ fn time_record(g: &mut Group<'_>, threads: Threads, name: &str, outcome: Outcome
     report_background(&id, threads, &tally);
 }
 
-fn time_counts(g: &mut Group<'_>, threads: Threads) {
-    let w = time_window();
-    // Outcomes in all K buckets: one second of records, 1 ms apart, successes and failures in
+fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
+    let w = time_window::<B>();
+    // Outcomes in all B buckets: one second of records, 1 ms apart, successes and failures in
     // turn (what a read costs does not depend on how many outcomes a bucket counts).
     let span = Nanos::from_secs(1).as_u64();
     let fill_step = Nanos::from_millis(1).as_u64();
@@ -298,7 +313,7 @@ fn time_counts(g: &mut Group<'_>, threads: Threads) {
     // The background thread goes on from there, kept across samples so its time never goes
     // backwards. A read at `read_at` reads at the window's newest time, which it advances.
     let tally = Tally::new();
-    let id = threads.id("time10/counts");
+    let id = threads.id(&format!("time{B}/counts"));
     g.bench_function(&id, |b| {
         b.iter_custom(|iters| {
             measure(
@@ -327,13 +342,24 @@ fn window(c: &mut Criterion) {
     let mut g = c.benchmark_group(GROUP);
     for threads in Threads::ALL {
         baseline_fetch_add(&mut g, threads);
-        count_record_success(&mut g, threads);
+        count_record_success::<N>(&mut g, threads);
         count_record_alternating(&mut g, threads);
-        count_counts(&mut g, threads);
-        time_record(&mut g, threads, "time10/record_success", Outcome::Success);
-        time_record(&mut g, threads, "time10/record_failure", Outcome::Failure);
-        time_counts(&mut g, threads);
+        count_counts::<N>(&mut g, threads);
+        time_record::<K>(&mut g, threads, "record_success", Outcome::Success);
+        time_record::<K>(&mut g, threads, "record_failure", Outcome::Failure);
+        time_counts::<K>(&mut g, threads);
     }
+    // Two threads that share nothing.
+    baseline_fetch_add(&mut g, Threads::TwoSeparate);
+    count_record_success::<N>(&mut g, Threads::TwoSeparate);
+    // How the cost grows with the size, one thread.
+    let one = Threads::One;
+    count_record_success::<10>(&mut g, one);
+    count_record_success::<1000>(&mut g, one);
+    count_counts::<10>(&mut g, one);
+    count_counts::<1000>(&mut g, one);
+    time_record::<100>(&mut g, one, "record_success", Outcome::Success);
+    time_counts::<100>(&mut g, one);
     g.finish();
 }
 

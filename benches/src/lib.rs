@@ -1,8 +1,11 @@
 //! The measuring code the criterion benchmarks in `benches/benches/` share.
 //!
-//! Every hot path is measured twice: alone (`1t`) and with a second thread working on the same
-//! object for the whole timed interval (`2t`). Both cases run the same measured loop through
-//! [`measure`], so the only difference between a `1t` and a `2t` number is the other thread.
+//! Every hot path is measured alone (`1t`) and with a second thread working on the same object
+//! for the whole timed interval (`2t`); some also with the second thread working on an object of
+//! its own (`<operation>_separate/2t`), which shows whether two threads that share nothing slow
+//! each other down (false sharing, or anything else shared behind the objects). Every case runs
+//! the same measured loop through [`measure`], so the only difference between a `1t` and a `2t`
+//! number is the other thread.
 //!
 //! Benchmark ids follow `<subject>/<operation>/<threads>`, with the raw atomic operation a
 //! primitive is built on under the subject `baseline` (for example `baseline/fetch_add/1t`), so
@@ -34,29 +37,56 @@ pub enum Threads {
     /// The measured thread, plus one background thread that runs its own operation on the same
     /// object in a loop for the whole timed interval.
     Two,
+    /// The measured thread, plus one background thread that runs its own operation in a loop for
+    /// the whole timed interval on an object of its own, on cache lines of its own (see
+    /// [`Threads::object`]).
+    TwoSeparate,
 }
 
 impl Threads {
-    /// Both cases, in the order the benchmarks report them.
+    /// One thread, and two on one object, in the order the benchmarks report them.
     pub const ALL: [Threads; 2] = [Threads::One, Threads::Two];
+
+    /// [`Threads::ALL`], then two threads on separate objects.
+    pub const WITH_SEPARATE: [Threads; 3] = [Threads::One, Threads::Two, Threads::TwoSeparate];
 
     /// The suffix of a benchmark id: `1t` or `2t`.
     #[must_use]
     pub const fn suffix(self) -> &'static str {
         match self {
             Threads::One => "1t",
-            Threads::Two => "2t",
+            Threads::Two | Threads::TwoSeparate => "2t",
         }
     }
 
-    /// The benchmark id `<name>/<suffix>`.
+    /// The benchmark id: `<name>/1t`, `<name>/2t`, or `<name>_separate/2t`.
     #[must_use]
     pub fn id(self, name: &str) -> String {
-        format!("{name}/{}", self.suffix())
+        match self {
+            Threads::TwoSeparate => format!("{name}_separate/2t"),
+            _ => format!("{name}/{}", self.suffix()),
+        }
+    }
+
+    /// Whether a background thread runs during the measurement.
+    #[must_use]
+    pub const fn has_background(self) -> bool {
+        !matches!(self, Threads::One)
+    }
+
+    /// The object the background thread works on: `shared` (the measured one) unless the case is
+    /// [`Threads::TwoSeparate`], then `own`. Give both in a [`Padded`], so that the two objects
+    /// share no cache line.
+    #[must_use]
+    pub const fn object<'a, T>(self, shared: &'a T, own: &'a T) -> &'a T {
+        match self {
+            Threads::TwoSeparate => own,
+            Threads::One | Threads::Two => shared,
+        }
     }
 }
 
-/// Pinning of the two threads of a [`Threads::Two`] measurement to two different CPUs (Linux).
+/// Pinning of the two threads of a 2-thread measurement to two different CPUs (Linux).
 ///
 /// Left to the scheduler, the two threads can share one CPU and run in turns, each alone on the
 /// object for a time slice: the measured thread then shows single-thread times while the
@@ -192,12 +222,13 @@ impl Tally {
 /// thread, and returns the elapsed wall time (what criterion's `iter_custom` expects).
 ///
 /// With [`Threads::Two`], a background thread runs `background` in a loop on the same object for
-/// the whole timed interval: timing starts only once that thread has completed a first batch of
-/// operations (so it is running, not still being created), and it is stopped only after the
-/// timer has been read. On Linux the two threads are pinned to two different CPUs for the
-/// measurement (the calling thread's CPUs are restored afterwards), so that they run at the same
-/// time. Thread creation, pinning and joining are outside the timed interval. With
-/// [`Threads::One`], `background` is not run and nothing is pinned.
+/// the whole timed interval (with [`Threads::TwoSeparate`] likewise, `background` working on an
+/// object of its own, which is the caller's to give it): timing starts only once that thread has
+/// completed a first batch of operations (so it is running, not still being created), and it is
+/// stopped only after the timer has been read. On Linux the two threads are pinned to two
+/// different CPUs for the measurement (the calling thread's CPUs are restored afterwards), so
+/// that they run at the same time. Thread creation, pinning and joining are outside the timed
+/// interval. With [`Threads::One`], `background` is not run and nothing is pinned.
 ///
 /// # Panics
 ///
@@ -265,4 +296,29 @@ where
         original.apply();
     }
     elapsed
+}
+
+/// [`measure`] of an operation that is the same call every time: runs `op` `iters` times.
+pub fn measure_each<M, B>(
+    threads: Threads,
+    iters: u64,
+    mut op: M,
+    background: B,
+    tally: &Tally,
+) -> Duration
+where
+    M: FnMut(),
+    B: FnMut() + Send,
+{
+    measure(
+        threads,
+        iters,
+        |n| {
+            for _ in 0..n {
+                op();
+            }
+        },
+        background,
+        tally,
+    )
 }
