@@ -58,6 +58,7 @@ import "C"
 
 import (
 	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -243,7 +244,10 @@ func (cfg *BreakerConfig) toC() (C.pcl_breaker_config, error) {
 
 // Breaker is a circuit breaker. Safe for concurrent use; Close must not race with other calls.
 type Breaker struct {
-	p            *C.pcl_breaker
+	p *C.pcl_breaker
+	// The breaker's packed state word in C memory (pcl_breaker_state_word): Acquire decides a
+	// closed breaker's admission with one atomic load of it, without a cgo call.
+	word         *uint64
 	onTransition func(Transition)
 	isSuccessful func(error) bool
 }
@@ -261,6 +265,8 @@ func NewBreaker(cfg BreakerConfig) (*Breaker, error) {
 		return nil, err
 	}
 	b := &Breaker{p: p, onTransition: cfg.OnTransition, isSuccessful: cfg.IsSuccessful}
+	// The word lives in C memory, freed only by Close: not a Go pointer, never moved.
+	b.word = (*uint64)(unsafe.Pointer(C.pcl_breaker_state_word(p)))
 	runtime.SetFinalizer(b, (*Breaker).Close)
 	return b, nil
 }
@@ -268,6 +274,7 @@ func NewBreaker(cfg BreakerConfig) (*Breaker, error) {
 // Close frees the breaker. Idempotent; every later call returns ErrClosed.
 func (b *Breaker) Close() error {
 	if b.p != nil {
+		b.word = nil
 		C.pcl_breaker_free(b.p)
 		b.p = nil
 		runtime.SetFinalizer(b, nil)
@@ -308,9 +315,23 @@ func (b *Breaker) AcquireAt(nowNs uint64) (p Permit, retryAfter time.Duration, e
 	return b.acquire(1, nowNs)
 }
 
-// Acquire is AcquireAt at the C library's clock, read inside the same cgo call and only when
-// the decision needs it (never while the breaker is closed).
+// Acquire is AcquireAt at the C library's clock. While the breaker is closed (or
+// metrics-only) it is decided in Go by one atomic load of the breaker's state word, exactly as
+// the C library decides it (pcl_breaker_state_word), with no cgo call and no clock read; in
+// every other state it calls the C library, which reads the clock only if the decision needs it.
 func (b *Breaker) Acquire() (Permit, error) {
+	if w := b.word; w != nil {
+		word := atomic.LoadUint64(w) // sequentially consistent: at least the acquire C asks for
+		if s := word & C.PCL_BREAKER_WORD_STATE_MASK; s == C.PCL_BREAKER_CLOSED || s == C.PCL_BREAKER_METRICS_ONLY {
+			runtime.KeepAlive(b) // the word stays valid until the load is done
+			var p Permit
+			p.c.generation = C.uint32_t((word >> C.PCL_BREAKER_WORD_GENERATION_SHIFT) & C.PCL_BREAKER_WORD_GENERATION_MASK)
+			p.c.kind = C.PCL_BREAKER_PERMIT_TRACKED
+			p.c.transition = C.PCL_BREAKER_TRANSITION_NONE
+			p.c.shadow_rejection = C.PCL_STATUS_OK
+			return p, nil
+		}
+	}
 	p, _, err := b.acquire(0, 0)
 	return p, err
 }

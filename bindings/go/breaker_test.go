@@ -334,3 +334,34 @@ func TestBreakerWeightedFailureTripsAlone(t *testing.T) {
 		t.Fatalf("a failure of weight 2 against a rule of 2: %v", s)
 	}
 }
+
+func TestBreakerAcquireInGoAgreesWithC(t *testing.T) {
+	b, _ := NewBreaker(twoFailures())
+	defer b.Close()
+	for round := uint64(0); round < 3; round++ {
+		fast, err := b.Acquire() // decided in Go from the state word
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, _, err := b.AcquireAt(Now()) // decided by the C library
+		if err != nil || fast != slow {
+			t.Fatalf("round %d: Go %+v, C %+v (%v)", round, fast, slow, err)
+		}
+		// The Go-made permit records like any other: two failures trip the breaker.
+		if err := b.Record(fast, Failure); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Record(slow, Failure); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Acquire(); !errors.Is(err, ErrRejectedOpen) {
+			t.Fatalf("open, through the C library: %v", err)
+		}
+		_, _ = b.ForceClose() // a new generation
+	}
+	_, _ = b.MetricsOnly()
+	p, err := b.Acquire()
+	if err != nil || p.Probe() || p.Shadow() {
+		t.Fatalf("metrics-only: %+v %v", p, err)
+	}
+}
