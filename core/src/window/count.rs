@@ -215,15 +215,23 @@ impl<const N: usize> CountWindow<N> {
         // Relaxed, as in `record`.
         let first = self.head.fetch_add(k, Ordering::Relaxed);
         let mut landed = 0;
-        let mut seq = first;
+        // The slot and lap of each position, stepped instead of divided per outcome.
+        let n = self.size;
+        #[allow(clippy::cast_possible_truncation, reason = "first % size < size <= N <= 65536")]
+        let mut index = (first % n) as usize;
+        let mut lap = first / n + 1;
         for chunk in outcomes.chunks(BATCH_CHUNK) {
             let mut delta = 0u64;
             for &outcome in chunk {
-                if let Some(d) = self.place(seq, outcome) {
+                if let Some(d) = self.place(index, lap, outcome) {
                     delta = delta.wrapping_add(d);
                     landed += 1;
                 }
-                seq = seq.wrapping_add(1);
+                index += 1;
+                if index as u64 == n {
+                    index = 0;
+                    lap += 1;
+                }
             }
             if delta != 0 {
                 self.counts.fetch_add(delta, Ordering::Relaxed);
@@ -234,7 +242,10 @@ impl<const N: usize> CountWindow<N> {
 
     /// Writes record `seq` into its slot unless a later lap is already there.
     fn write(&self, seq: u64, outcome: Outcome) -> bool {
-        match self.place(seq, outcome) {
+        let n = self.size;
+        #[allow(clippy::cast_possible_truncation, reason = "seq % size < size <= N <= 65536")]
+        let index = (seq % n) as usize;
+        match self.place(index, seq / n + 1, outcome) {
             Some(delta) => {
                 if delta != 0 {
                     self.counts.fetch_add(delta, Ordering::Relaxed);
@@ -245,15 +256,13 @@ impl<const N: usize> CountWindow<N> {
         }
     }
 
-    /// Places record `seq` in its slot unless a later lap is already there, and returns what
-    /// the write changes in the counts word (to be added by the caller), or `None` if the record
-    /// was already evicted.
-    fn place(&self, seq: u64, outcome: Outcome) -> Option<u64> {
-        let n = self.size;
-        let lap = seq / n + 1;
+    /// Places the record of lap `lap` in slot `index` (record `seq` has `index = seq % size`,
+    /// `lap = seq / size + 1`) unless a later lap is already there, and returns what the write
+    /// changes in the counts word (to be added by the caller), or `None` if the record was
+    /// already evicted.
+    fn place(&self, index: usize, lap: u64, outcome: Outcome) -> Option<u64> {
         let new = SLOT_LAP.place(lap) | SLOT_CODE.place(outcome as u64);
-        #[allow(clippy::cast_possible_truncation, reason = "seq % size < size <= N <= 65536")]
-        let slot = self.slots.get((seq % n) as usize)?; // always Some: seq % size < size <= N
+        let slot = self.slots.get(index)?; // always Some: index < size <= N
         let mut cur = slot.load(Ordering::Relaxed);
         loop {
             if SLOT_LAP.get(cur) >= lap {
