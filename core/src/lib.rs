@@ -30,8 +30,10 @@
 //!   a key's probe sequence is full.
 //! - [`limiter`]: [`RateLimiter`](limiter::RateLimiter), a token bucket implemented as GCRA on
 //!   one atomic word: weighted permits, wait times, reservations, run-time reconfiguration.
-//! - [`profile`]: maintenance profiles, named rate-limiter quotas switched atomically without
-//!   losing the limiter's state, [`LimiterProfiles`](profile::LimiterProfiles).
+//! - [`profile`]: maintenance profiles, named configurations switched atomically without losing
+//!   state: rate-limiter quotas ([`LimiterProfiles`](profile::LimiterProfiles)) and breaker
+//!   configurations ([`ProfiledBreaker`](profile::ProfiledBreaker)), whose closed admission still
+//!   reads one word.
 //! - [`ramp`]: slow recovery after a breaker closes ([`Ramp`](ramp::Ramp), linear or
 //!   exponential) and a probabilistic half-open, together in
 //!   [`RampedBreaker`](ramp::RampedBreaker).
