@@ -668,6 +668,11 @@ impl<'a, W: Window, C: ConfigSet> Permit<'a, W, C> {
         self.record_picked(outcome, weight, now, || breaker.config.active())
     }
 
+    /// Whether the permit was admitted by `breaker`.
+    pub(crate) fn is_of(&self, breaker: &Breaker<W, C>) -> bool {
+        core::ptr::eq(self.breaker, breaker)
+    }
+
     /// Records the outcome with the configuration `pick` returns, called at most once and only
     /// if the outcome counts (for a coordinator that chooses a node's profile itself).
     pub(crate) fn record_picked(

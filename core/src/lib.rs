@@ -9,6 +9,9 @@
 //!
 //! - [`breaker`]: the circuit breaker, [`Breaker`] on a packed atomic state word, deciding on a
 //!   window ([`CountBreaker`], [`TimeBreaker`]).
+//! - [`coord`]: coordinated breakers, a fixed acyclic dependency map over up to 64 breakers
+//!   where a dependency that is down tightens the breakers that depend on it (they decide with
+//!   their last profile) until it recovers, [`Coordinated`](coord::Coordinated).
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
@@ -84,6 +87,7 @@ pub mod adaptive;
 pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
+pub mod coord;
 pub mod deadline;
 mod error;
 pub mod health;
