@@ -1289,6 +1289,19 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         })
     }
 
+    /// [`record_token_weighted`](Self::record_token_weighted) deciding with the configuration
+    /// `pick` returns (called at most once, and only if the outcome counts).
+    pub(crate) fn record_token_picked<'s>(
+        &'s self,
+        token: PermitToken,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+        pick: impl FnOnce() -> &'s BreakerConfig,
+    ) -> Recorded {
+        self.apply(u64::from(token.generation), token.permit_kind(), outcome, weight, now, pick)
+    }
+
     /// Releases the call a [`PermitToken`] stands for without an outcome: a half-open probe's
     /// place is freed (if its period is still the current one) and nothing is counted.
     pub fn ignore_token(&self, token: PermitToken) {

@@ -15,7 +15,7 @@
 #![doc = include_str!("../../docs/semantics/coordination.md")]
 
 use crate::breaker::sealed::Sealed;
-use crate::breaker::{BreakerConfig, Permit, Recorded, Rejected, State, Weight};
+use crate::breaker::{BreakerConfig, Permit, PermitToken, Recorded, Rejected, State, Weight};
 use crate::clock::Nanos;
 use crate::error::ConfigError;
 use crate::profile::{BreakerProfiles, ProfiledBreaker};
@@ -402,6 +402,21 @@ impl<'c, W: Window, const P: usize, const N: usize> Node<'c, W, P, N> {
         permit.record_picked(outcome, weight, now, move || node.pick())
     }
 
+    /// Records the outcome of the call a [`PermitToken`] of this node stands for, deciding with
+    /// the profile the rule chooses, as [`record`](Self::record) does for a permit (see
+    /// [`Breaker::record_token`] for what a token can and cannot check).
+    ///
+    /// [`Breaker::record_token`]: crate::breaker::Breaker::record_token
+    pub fn record_token(&self, token: PermitToken, outcome: Outcome, now: Nanos) -> Recorded {
+        let node = *self;
+        self.breaker.record_token_picked(token, outcome, Weight::ONE, now, move || node.pick())
+    }
+
+    /// Releases the call a [`PermitToken`] of this node stands for without an outcome.
+    pub fn ignore_token(&self, token: PermitToken) {
+        self.breaker.ignore_token(token);
+    }
+
     /// The [`Outcome`] of a call that `failed` or not and took `elapsed`, by the
     /// `slow_call_duration` of the profile the rule chooses.
     #[must_use]
@@ -595,6 +610,23 @@ mod tests {
         assert_eq!(a.classify(false, ticks(5)), Outcome::SlowSuccess);
         assert_eq!(a.index(), 0);
         assert_eq!(c.map().watched(0), 0b10);
+    }
+
+    #[test]
+    fn tokens_record_through_the_rule() {
+        let map = DependencyMap::<2>::new(&[(0, 1)], 1).unwrap();
+        let c = Coordinated::new(map, [node(), node()]).unwrap();
+        let (a, dep) = (c.node(0).unwrap(), c.node(1).unwrap());
+        let token = a.try_acquire(T0).unwrap().into_token();
+        let _ = dep.breaker().force_open();
+        // Normal would need 3 failures; the rule chooses tight at the record.
+        assert_eq!(a.record_token(token, Outcome::Failure, T0).transition, Transition::Opened);
+        assert_eq!(a.breaker().open_remaining(T0), Some(ticks(50)));
+        let _ = dep.breaker().force_close();
+        let probe = a.try_acquire(ticks(50)).unwrap().into_token();
+        assert_eq!(a.breaker().snapshot(ticks(50)).probes_admitted, 1);
+        a.ignore_token(probe);
+        assert_eq!(a.breaker().snapshot(ticks(50)).probes_admitted, 0);
     }
 
     #[test]

@@ -410,6 +410,39 @@ impl<const N: usize, const P: usize> Breaker<CountWindow<N>, BreakerProfiles<P>>
     }
 }
 
+impl<const N: usize, const P: usize> Breaker<CountWindow<N>, BreakerProfiles<P>> {
+    loom_const_fn! {
+        /// A closed breaker deciding on the last `size` calls, using `size` of the window's `N`
+        /// slots, with one of `profiles`: for callers that choose the size at run time.
+        ///
+        /// # Errors
+        ///
+        /// The window's [`ConfigError::OutOfRange`] (`window_size`) unless `1 <= size <= N`, as
+        /// profile 0's; then as [`with_profiles`](Self::with_profiles), with every `min_calls`
+        /// checked against `size`.
+        pub fn with_profiles_and_window_size(
+            profiles: [(&'static str, BreakerConfig); P],
+            size: usize,
+        ) -> Result<Self, ProfileError> {
+            let window = match CountWindow::with_size(size) {
+                Ok(w) => w,
+                Err(error) => {
+                    let name = match profiles.first() {
+                        Some((n, _)) => n,
+                        None => "",
+                    };
+                    return Err(ProfileError { profile: 0, name, error });
+                }
+            };
+            if let Err(e) = check(&profiles, Some(size as u64)) {
+                return Err(e);
+            }
+            let seed = seed_of(&profiles);
+            Ok(Breaker::build(profiles_of(profiles), seed, window))
+        }
+    }
+}
+
 impl<const K: usize, const P: usize> Breaker<TimeWindow<K>, BreakerProfiles<P>> {
     loom_const_fn! {
         /// A closed breaker deciding on the calls of the last `window` of time, in `K` buckets,
@@ -703,6 +736,31 @@ mod tests {
             let s = b.snapshot(ticks(1000));
             assert_eq!((s.consecutive_trips, s.generation), (2, 3));
             assert_eq!(s.open_remaining, Some(ticks(20)));
+        }
+
+        #[test]
+        fn run_time_window_sizes_are_checked_for_every_profile() {
+            let wide =
+                BreakerConfig { failure_rate_ppm: Some(500_000), min_calls: 5, ..cfg(3, 10) };
+            let sized = |size| {
+                ProfiledBreaker::<CountWindow<8>, 2>::with_profiles_and_window_size(
+                    [("a", cfg(3, 10)), ("b", wide)],
+                    size,
+                )
+            };
+            assert_eq!(sized(5).unwrap().window().size(), 5);
+            assert_eq!(
+                sized(4).unwrap_err(),
+                ProfileError {
+                    profile: 1,
+                    name: "b",
+                    error: ConfigError::MinCallsExceedWindow { min_calls: 5, window: 4 }
+                }
+            );
+            assert_eq!(
+                sized(9).unwrap_err().error,
+                ConfigError::OutOfRange { field: "window_size", min: 1, max: 8, got: 9 }
+            );
         }
 
         #[test]

@@ -37,13 +37,23 @@ fn coordination_never_allocates() {
             .unwrap()
         };
         let c = Coordinated::new(map, [node(), node(), node()]).unwrap();
+        let sized = ProfiledBreaker::<CountWindow<8>, 2>::with_profiles_and_window_size(
+            [("normal", normal), ("tight", tight)],
+            4,
+        );
+        std::hint::black_box(sized.unwrap());
         for i in 0..20_000u64 {
             let now = Nanos::from_millis(i / 3);
             let node = c.node(usize::try_from(i % 3).unwrap()).unwrap();
             let outcome =
                 if (i / 500) % 2 == 0 || i % 11 == 0 { Outcome::Success } else { Outcome::Failure };
             if let Ok(p) = node.try_acquire(now) {
-                let _ = std::hint::black_box(node.record(p, outcome, now));
+                if i % 2 == 0 {
+                    let _ = std::hint::black_box(node.record(p, outcome, now));
+                } else {
+                    let token = p.into_token();
+                    let _ = std::hint::black_box(node.record_token(token, outcome, now));
+                }
             }
             std::hint::black_box((node.is_tightened(), node.effective_profile(), c.tightened()));
             std::hint::black_box(node.classify(false, Nanos::from_millis(3)));
