@@ -744,9 +744,9 @@ slidingWindowSize = 20
         let ramped = format!(
             "{GOOD}[strategy.ramp]\nduration = \"20s\"\ncurve = \"exponential\"\ninitialPercent = 5.0\n"
         );
-        let r = parse("r.toml", &ramped).unwrap().strategies[0].ramp.unwrap();
+        let ramp = parse("r.toml", &ramped).unwrap().strategies[0].ramp.unwrap();
         assert_eq!(
-            (r.duration, r.curve, r.initial_ppm),
+            (ramp.duration, ramp.curve, ramp.initial_ppm),
             (Nanos::from_secs(20), Curve::Exponential, 50_000)
         );
         let bad = ramped.replace("exponential", "cubic");
@@ -760,8 +760,9 @@ slidingWindowSize = 20
         assert!(e.message.contains("ramp needs a circuit breaker"), "{e}");
         let throttled =
             format!("{GOOD}[strategy.adaptiveThrottle]\nmultiplier = 1.5\nwindow = \"20s\"\n");
-        let (t, w) = parse("t.toml", &throttled).unwrap().strategies[0].client_throttle.unwrap();
-        assert_eq!((t.multiplier_milli, w), (1_500, Nanos::from_secs(20)));
+        let (throttle, window) =
+            parse("t.toml", &throttled).unwrap().strategies[0].client_throttle.unwrap();
+        assert_eq!((throttle.multiplier_milli, window), (1_500, Nanos::from_secs(20)));
         let e = parse("t.toml", &throttled.replace("1.5", "0.5")).unwrap_err();
         assert!(
             e.message.contains("[strategy.adaptiveThrottle]")
@@ -772,8 +773,8 @@ slidingWindowSize = 20
             "[[strategy]]",
             "refusalCost = 0.2\n[[dependency.phase]]\nfrom = \"1s\"\nto = \"2s\"\nerrorRate = 0.0\ncapacity = 10.0\ncapacityEnd = 20.0\n[[strategy]]",
         );
-        let d = parse("p.toml", &phased).unwrap().dependency;
-        assert_eq!((d.refusal_cost, d.capacity_at(1.5)), (0.2, Some(15.0)));
+        let dep = parse("p.toml", &phased).unwrap().dependency;
+        assert_eq!((dep.refusal_cost, dep.capacity_at(1.5)), (0.2, Some(15.0)));
         let e = parse("p.toml", &phased.replace("0.2", "1.0")).unwrap_err();
         assert!(e.message.contains("refusalCost"), "{e}");
     }
