@@ -1141,16 +1141,44 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         read: impl Fn() -> Nanos,
         pick: impl Fn() -> &'s BreakerConfig,
     ) -> Result<Permit<'s, W, C>, Rejected> {
-        let mut cached = None;
+        // Acquire: pairs with the Release half of every transition's compare-and-swap, so that a
+        // caller that sees a generation also sees what its transition did before it (the window
+        // and failure count emptied on entering Closed).
+        let word = self.state.load(Ordering::Acquire);
+        // The two cases that decide on the word alone come first, before anything else is set
+        // up: a closed breaker admits with one load and reads nothing else; an open one whose
+        // period has not ended rejects with one load and one reading of the time.
+        match STATE.get(word) {
+            CLOSED | METRICS_ONLY => {
+                Ok(self.permit(GENERATION.get(word), Kind::Tracked, Transition::None))
+            }
+            OPEN => {
+                let (end, now) = (tick_time(TIME.get(word)), read());
+                if now < end {
+                    let after = Some(end.saturating_sub(now));
+                    self.reject(GENERATION.get(word), RejectReason::Open, after, Transition::None)
+                } else {
+                    self.acquire_from(word, Some(now), read, pick)
+                }
+            }
+            _ => self.acquire_from(word, None, read, pick),
+        }
+    }
+
+    /// The rest of an admission, from the state word `word` already loaded, and the time if it
+    /// was already read.
+    fn acquire_from<'s>(
+        &'s self,
+        mut word: u64,
+        mut cached: Option<Nanos>,
+        read: impl Fn() -> Nanos,
+        pick: impl Fn() -> &'s BreakerConfig,
+    ) -> Result<Permit<'s, W, C>, Rejected> {
         let mut now = || *cached.get_or_insert_with(&read);
         // One configuration per decision: the end of an open period and a probe timeout found by
         // the same call use the same one.
         let mut picked = None;
         let mut cfg = || *picked.get_or_insert_with(&pick);
-        // Acquire: pairs with the Release half of every transition's compare-and-swap, so that a
-        // caller that sees a generation also sees what its transition did before it (the window
-        // and failure count emptied on entering Closed).
-        let mut word = self.state.load(Ordering::Acquire);
         let mut transition = Transition::None;
         // A probe word whose tag looked newer than the state's generation although the state had
         // not moved: a word left by a period 2^12 or more generations ago (see `admit_probe`).
