@@ -483,6 +483,53 @@ impl Default for BreakerConfig {
     }
 }
 
+/// Where a breaker takes its configuration from: one [`BreakerConfig`] (a breaker built by
+/// [`Breaker::new`]), or named profiles an operator switches between at run time
+/// ([`BreakerProfiles`](crate::profile::BreakerProfiles), see `docs/semantics/profiles.md`).
+///
+/// # Semantics
+///
+/// Every decision that needs the configuration (a record, a trip, the end of an open period)
+/// reads it once and decides everything with that one configuration. Admission in the closed
+/// state, and rejection in the open and forced-open states, read no configuration that a profile
+/// may change, so a profile set costs them nothing.
+///
+/// Sealed: the breaker's guarantees depend on how a configuration is chosen, so only this crate
+/// implements it.
+pub trait ConfigSet: sealed::Sealed {}
+
+pub(crate) mod sealed {
+    use super::BreakerConfig;
+
+    /// The crate's side of [`ConfigSet`](super::ConfigSet).
+    #[allow(unreachable_pub, reason = "sealed: public in name only, unreachable from outside")]
+    pub trait Sealed: core::fmt::Debug {
+        /// The configuration in force, read once per decision (a profile set loads its index).
+        fn active(&self) -> &BreakerConfig;
+        /// A configuration whose shared fields (those every profile must agree on) hold for the
+        /// whole set: read without loading anything.
+        fn shared(&self) -> &BreakerConfig;
+        /// The index of the configuration in force (0 for a single configuration).
+        fn active_index(&self) -> usize;
+    }
+}
+
+impl ConfigSet for BreakerConfig {}
+
+impl sealed::Sealed for BreakerConfig {
+    fn active(&self) -> &BreakerConfig {
+        self
+    }
+
+    fn shared(&self) -> &BreakerConfig {
+        self
+    }
+
+    fn active_index(&self) -> usize {
+        0
+    }
+}
+
 const fn check_rate(field: &'static str, rate: Option<u32>) -> Result<(), ConfigError> {
     match rate {
         Some(got) if got == 0 || got as u64 > PPM => {
@@ -566,14 +613,14 @@ enum Kind {
 /// ```
 #[must_use = "record the call's outcome with `record`, or release it with `ignore`"]
 #[derive(Debug)]
-pub struct Permit<'a, W: Window> {
-    breaker: &'a Breaker<W>,
+pub struct Permit<'a, W: Window, C: ConfigSet = BreakerConfig> {
+    breaker: &'a Breaker<W, C>,
     generation: u64,
     kind: Kind,
     transition: Transition,
 }
 
-impl<W: Window> Permit<'_, W> {
+impl<'a, W: Window, C: ConfigSet> Permit<'a, W, C> {
     /// The generation the call was admitted in.
     #[must_use]
     #[allow(clippy::cast_possible_truncation, reason = "a generation has 13 bits")]
@@ -617,8 +664,26 @@ impl<W: Window> Permit<'_, W> {
     ///
     /// See [`Breaker::record`] and [`Weight`].
     pub fn record_weighted(self, outcome: Outcome, weight: Weight, now: Nanos) -> Recorded {
+        let breaker = self.breaker;
+        self.record_picked(outcome, weight, now, || breaker.config.active())
+    }
+
+    /// Whether the permit was admitted by `breaker`.
+    pub(crate) fn is_of(&self, breaker: &Breaker<W, C>) -> bool {
+        core::ptr::eq(self.breaker, breaker)
+    }
+
+    /// Records the outcome with the configuration `pick` returns, called at most once and only
+    /// if the outcome counts (for a coordinator that chooses a node's profile itself).
+    pub(crate) fn record_picked(
+        self,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+        pick: impl FnOnce() -> &'a BreakerConfig,
+    ) -> Recorded {
         let this = ManuallyDrop::new(self);
-        this.breaker.apply(this.generation, this.kind, outcome, weight, now)
+        this.breaker.apply(this.generation, this.kind, outcome, weight, now, pick)
     }
 
     /// Releases the permit without an outcome: a half-open probe's place is freed and nothing is
@@ -766,7 +831,7 @@ impl PermitToken {
     }
 }
 
-impl<W: Window> Permit<'_, W> {
+impl<W: Window, C: ConfigSet> Permit<'_, W, C> {
     /// Turns the permit into plain data, to be recorded later with [`Breaker::record_token`] or
     /// released with [`Breaker::ignore_token`]. A probe's place stays taken until then.
     #[must_use = "record the token's outcome with `Breaker::record_token`, or release it"]
@@ -783,7 +848,7 @@ impl<W: Window> Permit<'_, W> {
     }
 }
 
-impl<W: Window> Drop for Permit<'_, W> {
+impl<W: Window, C: ConfigSet> Drop for Permit<'_, W, C> {
     fn drop(&mut self) {
         if matches!(self.kind, Kind::Probe) {
             self.breaker.release_probe(self.generation);
@@ -829,6 +894,9 @@ pub struct Snapshot {
     /// In [`State::Open`], the time until the open period ends (zero once it has); `None` in any
     /// other state.
     pub open_remaining: Option<Nanos>,
+    /// The index of the profile in force, for a breaker with
+    /// [`BreakerProfiles`](crate::profile::BreakerProfiles); 0 for a single configuration.
+    pub profile: u32,
 }
 
 /// A circuit breaker over the window `W`.
@@ -892,7 +960,7 @@ pub struct Snapshot {
 ///
 /// Never.
 #[derive(Debug)]
-pub struct Breaker<W> {
+pub struct Breaker<W, C = BreakerConfig> {
     /// The packed state word (see the layout above). Read on every admission, written only by
     /// transitions, so its cache line stays shared while the breaker is healthy.
     state: CachePadded<AtomicU64>,
@@ -906,7 +974,8 @@ pub struct Breaker<W> {
     rejected: AtomicU64,
     /// The jitter generator.
     rng: AtomicSplitMix64,
-    config: BreakerConfig,
+    /// The configuration, or the profiles and the index of the one in force.
+    pub(crate) config: C,
     window: W,
 }
 
@@ -923,7 +992,7 @@ impl<const N: usize> Breaker<CountWindow<N>> {
             if let Err(e) = config.validate(Some(N as u64)) {
                 return Err(e);
             }
-            Ok(Self::build(config, CountWindow::new()))
+            Ok(Self::build(config, config.seed, CountWindow::new()))
         }
     }
 
@@ -943,7 +1012,7 @@ impl<const N: usize> Breaker<CountWindow<N>> {
             if let Err(e) = config.validate(Some(size as u64)) {
                 return Err(e);
             }
-            Ok(Self::build(config, window))
+            Ok(Self::build(config, config.seed, window))
         }
     }
 }
@@ -962,7 +1031,7 @@ impl<const K: usize> Breaker<TimeWindow<K>> {
                 return Err(e);
             }
             match TimeWindow::new(window) {
-                Ok(w) => Ok(Self::build(config, w)),
+                Ok(w) => Ok(Self::build(config, config.seed, w)),
                 Err(e) => Err(e),
             }
         }
@@ -985,23 +1054,24 @@ impl<const K: usize> Breaker<TimeWindow<K>> {
                 return Err(e);
             }
             match TimeWindow::with_buckets(window, buckets) {
-                Ok(w) => Ok(Self::build(config, w)),
+                Ok(w) => Ok(Self::build(config, config.seed, w)),
                 Err(e) => Err(e),
             }
         }
     }
 }
 
-impl<W> Breaker<W> {
+impl<W, C> Breaker<W, C> {
     loom_const_fn! {
-        fn build(config: BreakerConfig, window: W) -> Self {
+        /// A closed breaker: every word zero, the jitter generator seeded with `seed`.
+        pub(crate) fn build(config: C, seed: u64, window: W) -> Self {
             Breaker {
                 state: CachePadded(AtomicU64::new(0)),
                 probes: CachePadded(AtomicU64::new(0)),
                 consecutive: CachePadded(AtomicU64::new(0)),
                 tripped: AtomicU64::new(0),
                 rejected: AtomicU64::new(0),
-                rng: AtomicSplitMix64::new(config.seed),
+                rng: AtomicSplitMix64::new(seed),
                 config,
                 window,
             }
@@ -1015,7 +1085,9 @@ impl<W: Window> Breaker<W> {
     pub const fn config(&self) -> &BreakerConfig {
         &self.config
     }
+}
 
+impl<W: Window, C: ConfigSet> Breaker<W, C> {
     /// The window the breaker decides on.
     #[must_use]
     pub const fn window(&self) -> &W {
@@ -1069,8 +1141,8 @@ impl<W: Window> Breaker<W> {
     /// assert!(!p.is_probe());
     /// p.ignore();
     /// ```
-    pub fn try_acquire(&self, now: Nanos) -> Result<Permit<'_, W>, Rejected> {
-        self.acquire(|| now)
+    pub fn try_acquire(&self, now: Nanos) -> Result<Permit<'_, W, C>, Rejected> {
+        self.acquire(|| now, || self.config.active())
     }
 
     /// [`try_acquire`](Self::try_acquire) at `clock`'s time, read only when the decision needs
@@ -1089,21 +1161,58 @@ impl<W: Window> Breaker<W> {
     /// let clock = ManualClock::new(Nanos::ZERO);
     /// b.try_acquire_clocked(&clock).unwrap().ignore();
     /// ```
-    pub fn try_acquire_clocked<C: Clock + ?Sized>(
+    pub fn try_acquire_clocked<K: Clock + ?Sized>(
         &self,
-        clock: &C,
-    ) -> Result<Permit<'_, W>, Rejected> {
-        self.acquire(|| clock.now())
+        clock: &K,
+    ) -> Result<Permit<'_, W, C>, Rejected> {
+        self.acquire(|| clock.now(), || self.config.active())
     }
 
-    /// The body of both admissions: `read` gives the time, called at most once.
-    fn acquire(&self, read: impl Fn() -> Nanos) -> Result<Permit<'_, W>, Rejected> {
-        let mut cached = None;
-        let mut now = || *cached.get_or_insert_with(&read);
+    /// The body of every admission: `read` gives the time and `pick` the configuration, each
+    /// called at most once, and only when the state needs it (a closed breaker calls neither).
+    pub(crate) fn acquire<'s>(
+        &'s self,
+        read: impl Fn() -> Nanos,
+        pick: impl Fn() -> &'s BreakerConfig,
+    ) -> Result<Permit<'s, W, C>, Rejected> {
         // Acquire: pairs with the Release half of every transition's compare-and-swap, so that a
         // caller that sees a generation also sees what its transition did before it (the window
         // and failure count emptied on entering Closed).
-        let mut word = self.state.load(Ordering::Acquire);
+        let word = self.state.load(Ordering::Acquire);
+        // The two cases that decide on the word alone come first, before anything else is set
+        // up: a closed breaker admits with one load and reads nothing else; an open one whose
+        // period has not ended rejects with one load and one reading of the time.
+        match STATE.get(word) {
+            CLOSED | METRICS_ONLY => {
+                Ok(self.permit(GENERATION.get(word), Kind::Tracked, Transition::None))
+            }
+            OPEN => {
+                let (end, now) = (tick_time(TIME.get(word)), read());
+                if now < end {
+                    let after = Some(end.saturating_sub(now));
+                    self.reject(GENERATION.get(word), RejectReason::Open, after, Transition::None)
+                } else {
+                    self.acquire_from(word, Some(now), read, pick)
+                }
+            }
+            _ => self.acquire_from(word, None, read, pick),
+        }
+    }
+
+    /// The rest of an admission, from the state word `word` already loaded, and the time if it
+    /// was already read.
+    fn acquire_from<'s>(
+        &'s self,
+        mut word: u64,
+        mut cached: Option<Nanos>,
+        read: impl Fn() -> Nanos,
+        pick: impl Fn() -> &'s BreakerConfig,
+    ) -> Result<Permit<'s, W, C>, Rejected> {
+        let mut now = || *cached.get_or_insert_with(&read);
+        // One configuration per decision: the end of an open period and a probe timeout found by
+        // the same call use the same one.
+        let mut picked = None;
+        let mut cfg = || *picked.get_or_insert_with(&pick);
         let mut transition = Transition::None;
         // A probe word whose tag looked newer than the state's generation although the state had
         // not moved: a word left by a period 2^12 or more generations ago (see `admit_probe`).
@@ -1128,8 +1237,7 @@ impl<W: Window> Breaker<W> {
                         let after = Some(end.saturating_sub(now()));
                         return self.reject(generation, RejectReason::Open, after, transition);
                     }
-                    let deadline =
-                        ceil_tick(now().saturating_add(self.config.probe_timeout).as_u64());
+                    let deadline = ceil_tick(now().saturating_add(cfg().probe_timeout).as_u64());
                     let next = next_word(word, HALF_OPEN, TRIPS.get(word), deadline);
                     match self.cas(word, next) {
                         Ok(()) => {
@@ -1142,7 +1250,7 @@ impl<W: Window> Breaker<W> {
                 HALF_OPEN => {
                     if now() >= tick_time(TIME.get(word)) {
                         // The half-open period timed out: an unreported probe counts as failed.
-                        match self.trip(word, now()) {
+                        match self.trip(word, now(), cfg()) {
                             Ok(next) => {
                                 let end = tick_time(TIME.get(next));
                                 let after = Some(end.saturating_sub(now()));
@@ -1209,7 +1317,7 @@ impl<W: Window> Breaker<W> {
     ///   `half_open_probes` reports reopens or closes by the rates.
     ///
     /// A permit of another breaker is not counted (it is released on its own breaker).
-    pub fn record(&self, permit: Permit<'_, W>, outcome: Outcome, now: Nanos) -> Recorded {
+    pub fn record(&self, permit: Permit<'_, W, C>, outcome: Outcome, now: Nanos) -> Recorded {
         if core::ptr::eq(permit.breaker, self) {
             permit.record(outcome, now)
         } else {
@@ -1238,7 +1346,22 @@ impl<W: Window> Breaker<W> {
         weight: Weight,
         now: Nanos,
     ) -> Recorded {
-        self.apply(u64::from(token.generation), token.permit_kind(), outcome, weight, now)
+        self.apply(u64::from(token.generation), token.permit_kind(), outcome, weight, now, || {
+            self.config.active()
+        })
+    }
+
+    /// [`record_token_weighted`](Self::record_token_weighted) deciding with the configuration
+    /// `pick` returns (called at most once, and only if the outcome counts).
+    pub(crate) fn record_token_picked<'s>(
+        &'s self,
+        token: PermitToken,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+        pick: impl FnOnce() -> &'s BreakerConfig,
+    ) -> Recorded {
+        self.apply(u64::from(token.generation), token.permit_kind(), outcome, weight, now, pick)
     }
 
     /// Releases the call a [`PermitToken`] stands for without an outcome: a half-open probe's
@@ -1271,13 +1394,13 @@ impl<W: Window> Breaker<W> {
     /// assert_eq!(r, Ok(Ok(7)));
     /// assert_eq!(b.snapshot(Nanos::ZERO).counts.calls, 1);
     /// ```
-    pub fn call<C, T, E>(
+    pub fn call<K, T, E>(
         &self,
-        clock: &C,
+        clock: &K,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<Result<T, E>, Rejected>
     where
-        C: Clock + ?Sized,
+        K: Clock + ?Sized,
     {
         let start = clock.now();
         let permit = self.try_acquire(start)?;
@@ -1292,7 +1415,7 @@ impl<W: Window> Breaker<W> {
     /// [`BreakerConfig::slow_call_duration`] is set and `elapsed` is strictly longer.
     #[must_use]
     pub fn classify(&self, failed: bool, elapsed: Nanos) -> Outcome {
-        let slow = match self.config.slow_call_duration {
+        let slow = match self.config.active().slow_call_duration {
             Some(limit) => elapsed > limit,
             None => false,
         };
@@ -1345,6 +1468,7 @@ impl<W: Window> Breaker<W> {
             } else {
                 None
             },
+            profile: u32::try_from(self.config.active_index()).unwrap_or(u32::MAX),
         }
     }
 
@@ -1383,7 +1507,12 @@ impl<W: Window> Breaker<W> {
     }
 
     /// A permit of this breaker.
-    const fn permit(&self, generation: u64, kind: Kind, transition: Transition) -> Permit<'_, W> {
+    const fn permit(
+        &self,
+        generation: u64,
+        kind: Kind,
+        transition: Transition,
+    ) -> Permit<'_, W, C> {
         Permit { breaker: self, generation, kind, transition }
     }
 
@@ -1395,13 +1524,15 @@ impl<W: Window> Breaker<W> {
         reason: RejectReason,
         retry_after: Option<Nanos>,
         transition: Transition,
-    ) -> Result<Permit<'_, W>, Rejected> {
+    ) -> Result<Permit<'_, W, C>, Rejected> {
         let rejected = Rejected { reason, retry_after, transition };
-        if self.config.count_rejections {
+        // Shared fields: a rejection loads no profile index.
+        let shared = self.config.shared();
+        if shared.count_rejections {
             // Relaxed: a statistic.
             self.rejected.fetch_add(1, Ordering::Relaxed);
         }
-        if self.config.shadow {
+        if shared.shadow {
             Ok(self.permit(generation, Kind::Shadow(rejected), transition))
         } else {
             Err(rejected)
@@ -1420,9 +1551,9 @@ impl<W: Window> Breaker<W> {
 
     /// Opens the breaker from `word` (closed or half-open) at `now`; returns the new word, or the
     /// word found if another transition came first.
-    fn trip(&self, word: u64, now: Nanos) -> Result<u64, u64> {
+    fn trip(&self, word: u64, now: Nanos, cfg: &BreakerConfig) -> Result<u64, u64> {
         let trips = if TRIPS.get(word) < TRIPS.max() { TRIPS.get(word) + 1 } else { TRIPS.max() };
-        let end = now.as_u64().saturating_add(self.open_duration(trips));
+        let end = now.as_u64().saturating_add(self.open_duration(trips, cfg));
         let next = next_word(word, OPEN, trips, ceil_tick(end));
         self.cas(word, next)?;
         // Relaxed: a statistic; the transition itself is published by the CAS above.
@@ -1432,16 +1563,16 @@ impl<W: Window> Breaker<W> {
 
     /// The open period after the `trips`-th consecutive trip (`trips >= 1`): the base doubled
     /// `trips - 1` times, capped, plus jitter.
-    fn open_duration(&self, trips: u64) -> u64 {
-        let base = self.config.open_duration.as_u64();
-        let max = self.config.max_open_duration.as_u64();
+    fn open_duration(&self, trips: u64, cfg: &BreakerConfig) -> u64 {
+        let base = cfg.open_duration.as_u64();
+        let max = cfg.max_open_duration.as_u64();
         let shift = trips.saturating_sub(1);
         // base << shift <= max exactly when base <= max >> shift.
         let d = if shift < 64 && base <= max >> shift { base << shift } else { max };
-        if self.config.jitter_ppm == 0 {
+        if cfg.jitter_ppm == 0 {
             return d;
         }
-        let span = jitter_span(d, self.config.jitter_ppm);
+        let span = jitter_span(d, cfg.jitter_ppm);
         d.saturating_add(self.rng.below(span.saturating_add(1)))
     }
 
@@ -1456,7 +1587,8 @@ impl<W: Window> Breaker<W> {
         // Relaxed throughout: the probe word publishes nothing but itself, and every update is a
         // read-modify-write, which reads the latest value in the word's modification order; so
         // the admitted count of one tag is exact, and the limit holds, in any interleaving.
-        let limit = u64::from(self.config.half_open_probes);
+        // A shared field: half-open admission loads no profile index.
+        let limit = u64::from(self.config.shared().half_open_probes);
         let mut p = self.probes.load(Ordering::Relaxed);
         loop {
             let tag = P_TAG.get(p);
@@ -1515,28 +1647,31 @@ impl<W: Window> Breaker<W> {
         }
     }
 
-    /// Applies an outcome of a permit of `generation` admitted as `kind`.
-    fn apply(
-        &self,
+    /// Applies an outcome of a permit of `generation` admitted as `kind`, deciding with the
+    /// configuration `pick` returns (called once, and only if the outcome counts).
+    fn apply<'s>(
+        &'s self,
         generation: u64,
         kind: Kind,
         outcome: Outcome,
         weight: Weight,
         now: Nanos,
+        pick: impl FnOnce() -> &'s BreakerConfig,
     ) -> Recorded {
         match kind {
-            Kind::Tracked => self.record_tracked(generation, outcome, weight, now),
-            Kind::Probe => self.record_probe(generation, outcome, now),
+            Kind::Tracked => self.record_tracked(generation, outcome, weight, now, pick),
+            Kind::Probe => self.record_probe(generation, outcome, now, pick),
             Kind::Untracked | Kind::Shadow(_) => Recorded::IGNORED,
         }
     }
 
-    fn record_tracked(
-        &self,
+    fn record_tracked<'s>(
+        &'s self,
         generation: u64,
         outcome: Outcome,
         weight: Weight,
         now: Nanos,
+        pick: impl FnOnce() -> &'s BreakerConfig,
     ) -> Recorded {
         // Acquire: see `try_acquire`.
         let word = self.state.load(Ordering::Acquire);
@@ -1559,18 +1694,23 @@ impl<W: Window> Breaker<W> {
             }
             0
         };
-        if state == METRICS_ONLY || !self.trip_rule_reached(consecutive, now) {
+        if state == METRICS_ONLY {
             return Recorded::COUNTED;
         }
-        match self.trip(word, now) {
+        // The one configuration of this decision: the rules it checks and the open period it
+        // sets come from the same profile.
+        let cfg = pick();
+        if !self.trip_rule_reached(consecutive, now, cfg) {
+            return Recorded::COUNTED;
+        }
+        match self.trip(word, now, cfg) {
             Ok(_) => Recorded { transition: Transition::Opened, counted: true },
             // Another thread tripped first, or an operator moved the state.
             Err(_) => Recorded::COUNTED,
         }
     }
 
-    fn trip_rule_reached(&self, consecutive: u64, now: Nanos) -> bool {
-        let c = &self.config;
+    fn trip_rule_reached(&self, consecutive: u64, now: Nanos, c: &BreakerConfig) -> bool {
         if c.consecutive_failures.is_some_and(|n| consecutive >= u64::from(n)) {
             return true;
         }
@@ -1585,13 +1725,19 @@ impl<W: Window> Breaker<W> {
             || c.slow_rate_ppm.is_some_and(|r| rate_reached(counts.slow, counts.calls, r))
     }
 
-    fn record_probe(&self, generation: u64, outcome: Outcome, now: Nanos) -> Recorded {
+    fn record_probe<'s>(
+        &'s self,
+        generation: u64,
+        outcome: Outcome,
+        now: Nanos,
+        pick: impl FnOnce() -> &'s BreakerConfig,
+    ) -> Recorded {
         // Acquire: see `try_acquire`.
         let word = self.state.load(Ordering::Acquire);
         if GENERATION.get(word) != generation || STATE.get(word) != HALF_OPEN {
             return Recorded::IGNORED;
         }
-        let c = &self.config;
+        let c = pick();
         if c.half_open_by_rate {
             let Some(p) = self.count_probe(generation, outcome) else {
                 return Recorded::IGNORED;
@@ -1605,10 +1751,10 @@ impl<W: Window> Breaker<W> {
             let reopen =
                 c.failure_rate_ppm.is_some_and(|r| rate_reached(P_FAILURES.get(p), probes, r))
                     || c.slow_rate_ppm.is_some_and(|r| rate_reached(P_SLOW.get(p), probes, r));
-            return if reopen { self.reopen(word, now) } else { self.close(word) };
+            return if reopen { self.reopen(word, now, c) } else { self.close(word) };
         }
         if outcome.is_failure() || (outcome.is_slow() && c.slow_rate_ppm.is_some()) {
-            return self.reopen(word, now);
+            return self.reopen(word, now, c);
         }
         let Some(p) = self.count_probe(generation, outcome) else {
             return Recorded::IGNORED;
@@ -1624,8 +1770,8 @@ impl<W: Window> Breaker<W> {
     }
 
     /// Reopens the breaker from the half-open `word` because of a counted probe outcome.
-    fn reopen(&self, word: u64, now: Nanos) -> Recorded {
-        match self.trip(word, now) {
+    fn reopen(&self, word: u64, now: Nanos, cfg: &BreakerConfig) -> Recorded {
+        match self.trip(word, now, cfg) {
             Ok(_) => Recorded { transition: Transition::Opened, counted: true },
             // Another transition came first: the outcome no longer belongs to the period.
             Err(_) => Recorded::IGNORED,

@@ -113,6 +113,19 @@ pub enum ConfigError {
         /// The rule, or rules, it needs (one of them).
         needs: &'static str,
     },
+    /// A field that every profile of a breaker must share differs from the first profile's (see
+    /// [`BreakerProfiles`](crate::profile::BreakerProfiles)): the half-open rules, shadow mode,
+    /// rejection counting and the jitter seed.
+    ProfileMismatch {
+        /// The config field.
+        field: &'static str,
+    },
+    /// A dependency map has a cycle: `node` depends on itself, directly (an edge from a node to
+    /// itself) or through other nodes. It is the smallest node on a cycle.
+    DependencyCycle {
+        /// A node on the cycle.
+        node: u64,
+    },
     /// The time a full bucket takes to refill (`interval × burst`) exceeds `max_ns`.
     BurstSpanOverflow {
         /// The config field.
@@ -167,6 +180,12 @@ impl fmt::Display for ConfigError {
                 "successes_to_close must be at most half_open_probes ({probes}), got {successes}"
             ),
             ConfigError::MissingRule { field, needs } => write!(f, "{field} needs {needs}"),
+            ConfigError::ProfileMismatch { field } => {
+                write!(f, "{field} must be the same in every profile")
+            }
+            ConfigError::DependencyCycle { node } => {
+                write!(f, "node {node} depends on itself (the dependency map has a cycle)")
+            }
             ConfigError::BurstSpanOverflow { field, interval_ns, burst, max_ns } => write!(
                 f,
                 "{field}: interval × burst ({interval_ns} ns × {burst}) must not exceed {max_ns} ns"
@@ -197,7 +216,9 @@ impl ConfigError {
             | ConfigError::AdaptiveLimitOrder { field, .. }
             | ConfigError::ZeroCount { field }
             | ConfigError::MissingRule { field, .. }
+            | ConfigError::ProfileMismatch { field }
             | ConfigError::BurstSpanOverflow { field, .. } => field,
+            ConfigError::DependencyCycle { .. } => "edges",
             ConfigError::MinCallsExceedWindow { .. } => "min_calls",
             ConfigError::SuccessesExceedProbes { .. } => "successes_to_close",
         }

@@ -9,6 +9,9 @@
 //!
 //! - [`breaker`]: the circuit breaker, [`Breaker`] on a packed atomic state word, deciding on a
 //!   window ([`CountBreaker`], [`TimeBreaker`]).
+//! - [`coord`]: coordinated breakers, a fixed acyclic dependency map over up to 64 breakers
+//!   where a dependency that is down tightens the breakers that depend on it (they decide with
+//!   their last profile) until it recovers, [`Coordinated`](coord::Coordinated).
 //! - [`window`]: sliding windows of call outcomes, [`CountWindow`](window::CountWindow) (the last
 //!   `N` calls) and [`TimeWindow`](window::TimeWindow) (the last `K` buckets of time), the evidence
 //!   a circuit breaker decides on.
@@ -30,8 +33,10 @@
 //!   a key's probe sequence is full.
 //! - [`limiter`]: [`RateLimiter`](limiter::RateLimiter), a token bucket implemented as GCRA on
 //!   one atomic word: weighted permits, wait times, reservations, run-time reconfiguration.
-//! - [`profile`]: maintenance profiles, named rate-limiter quotas switched atomically without
-//!   losing the limiter's state, [`LimiterProfiles`](profile::LimiterProfiles).
+//! - [`profile`]: maintenance profiles, named configurations switched atomically without losing
+//!   state: rate-limiter quotas ([`LimiterProfiles`](profile::LimiterProfiles)) and breaker
+//!   configurations ([`ProfiledBreaker`](profile::ProfiledBreaker)), whose closed admission still
+//!   reads one word.
 //! - [`ramp`]: slow recovery after a breaker closes ([`Ramp`](ramp::Ramp), linear or
 //!   exponential) and a probabilistic half-open, together in
 //!   [`RampedBreaker`](ramp::RampedBreaker).
@@ -82,6 +87,7 @@ pub mod adaptive;
 pub mod breaker;
 pub mod bulkhead;
 pub mod clock;
+pub mod coord;
 pub mod deadline;
 mod error;
 pub mod health;

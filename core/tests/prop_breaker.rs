@@ -7,15 +7,20 @@
 //! operator transitions) drive the real breaker and the model on one manual clock; every
 //! decision and every snapshot must agree.
 //!
+//! A second property drives a breaker with maintenance profiles (`ProfiledBreaker`) the same way,
+//! with profile switches among the operations: the model switches by replacing its configuration
+//! and keeping everything else, as `docs/semantics/profiles.md` says a switch does.
+//!
 //! `PROPTEST_CASES` sets the number of cases (default 256).
 #![cfg(not(loom))]
 
 use std::collections::VecDeque;
 
 use portcullis::breaker::{
-    BreakerConfig, CountBreaker, GENERATIONS, Permit, Recorded, RejectReason, Rejected, State,
-    TIME_RESOLUTION, Transition, Weight,
+    Breaker, BreakerConfig, ConfigSet, CountBreaker, GENERATIONS, Permit, Recorded, RejectReason,
+    Rejected, State, TIME_RESOLUTION, Transition, Weight,
 };
+use portcullis::profile::ProfiledBreaker;
 use portcullis::rng::SplitMix64;
 use portcullis::window::{CountWindow, Outcome, WindowCounts};
 use portcullis::{ConfigError, Nanos};
@@ -73,6 +78,8 @@ struct Model {
     tripped: u64,
     rejected: u64,
     rng: SplitMix64,
+    /// The profile in force (always 0 without profiles).
+    profile: u32,
 }
 
 impl Model {
@@ -92,6 +99,7 @@ impl Model {
             tripped: 0,
             rejected: 0,
             rng: SplitMix64::new(cfg.seed),
+            profile: 0,
         }
     }
 
@@ -350,6 +358,8 @@ enum Op {
     /// one before it.
     Boundary(bool),
     Operator(OperatorOp),
+    /// Put profile `i % P` in force (profiled breakers only).
+    Switch(usize),
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -422,7 +432,7 @@ prop_compose! {
     }
 }
 
-fn real_decision(r: &Result<Permit<'_, CountWindow<N>>, Rejected>) -> Decision {
+fn real_decision<C: ConfigSet>(r: &Result<Permit<'_, CountWindow<N>, C>, Rejected>) -> Decision {
     match r {
         Ok(p) => {
             let kind = match p.shadow_rejection() {
@@ -452,8 +462,13 @@ fn visible(d: Decision) -> Decision {
     }
 }
 
-fn check_snapshot(b: &CountBreaker<N>, m: &Model, now: u64) -> Result<(), TestCaseError> {
+fn check_snapshot<C: ConfigSet>(
+    b: &Breaker<CountWindow<N>, C>,
+    m: &Model,
+    now: u64,
+) -> Result<(), TestCaseError> {
     let s = b.snapshot(Nanos::new(now));
+    prop_assert_eq!(s.profile, m.profile);
     prop_assert_eq!(s.state, m.state);
     prop_assert_eq!(b.state(), m.state);
     prop_assert_eq!(s.generation, m.generation);
@@ -475,7 +490,6 @@ fn check_snapshot(b: &CountBreaker<N>, m: &Model, now: u64) -> Result<(), TestCa
     Ok(())
 }
 
-#[allow(clippy::many_single_char_names, reason = "b: breaker, m: model, r: result, i/o: op fields")]
 fn run(
     cfg: BreakerConfig,
     start: u64,
@@ -483,9 +497,23 @@ fn run(
     trace: &mut Vec<Transition>,
 ) -> Result<(), TestCaseError> {
     let b = CountBreaker::<N>::new(cfg).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let mut m = Model::new(cfg);
+    drive(&b, Model::new(cfg), start, ops, trace, None)
+}
+
+/// Profile switches: the real switch (by index) and the profiles' configurations.
+type Switch<'a> = (&'a dyn Fn(usize) -> usize, &'a [BreakerConfig]);
+
+#[allow(clippy::many_single_char_names, reason = "b: breaker, m: model, r: result, i/o: op fields")]
+fn drive<C: ConfigSet>(
+    b: &Breaker<CountWindow<N>, C>,
+    mut m: Model,
+    start: u64,
+    ops: &[Op],
+    trace: &mut Vec<Transition>,
+    switch: Option<Switch<'_>>,
+) -> Result<(), TestCaseError> {
     let mut now = start;
-    let mut outstanding: Vec<(Permit<'_, CountWindow<N>>, ModelPermit)> = Vec::new();
+    let mut outstanding: Vec<(Permit<'_, CountWindow<N>, C>, ModelPermit)> = Vec::new();
     for op in ops {
         match *op {
             Op::Acquire | Op::Call(_) => {
@@ -537,8 +565,17 @@ fn run(
                 };
                 prop_assert_eq!(prev, m.operate(o));
             }
+            Op::Switch(i) => {
+                if let Some((real, cfgs)) = switch {
+                    let i = i % cfgs.len();
+                    let prev = real(i);
+                    prop_assert_eq!(prev, m.profile as usize);
+                    m.cfg = cfgs[i];
+                    m.profile = u32::try_from(i).expect("i < 3");
+                }
+            }
         }
-        check_snapshot(&b, &m, now)?;
+        check_snapshot(b, &m, now)?;
     }
     Ok(())
 }
@@ -560,6 +597,57 @@ proptest! {
     ) {
         let mut trace = Vec::new();
         run(cfg, start, &ops, &mut trace)?;
+    }
+}
+
+/// A configuration like `base` in the fields every profile must share, and free in the others.
+fn profile_like(base: BreakerConfig) -> impl Strategy<Value = BreakerConfig> {
+    config().prop_map(move |c| {
+        let mut c = BreakerConfig {
+            half_open_probes: base.half_open_probes,
+            successes_to_close: base.successes_to_close,
+            half_open_by_rate: base.half_open_by_rate,
+            shadow: base.shadow,
+            count_rejections: base.count_rejections,
+            seed: base.seed,
+            ..c
+        };
+        if c.half_open_by_rate && c.failure_rate_ppm.is_none() && c.slow_rate_ppm.is_none() {
+            c.failure_rate_ppm = Some(500_000);
+        }
+        c
+    })
+}
+
+fn profiles() -> impl Strategy<Value = [BreakerConfig; 3]> {
+    config().prop_flat_map(|base| {
+        (Just(base), profile_like(base), profile_like(base)).prop_map(|(a, b, c)| [a, b, c])
+    })
+}
+
+fn profiled_op() -> impl Strategy<Value = Op> {
+    prop_oneof![12 => op(), 1 => any::<usize>().prop_map(Op::Switch)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn profiled_breaker_matches_model(
+        cfgs in profiles(),
+        start in prop_oneof![Just(0u64), 0..(1u64 << 40)],
+        ops in prop::collection::vec(profiled_op(), 1..200),
+    ) {
+        let b = ProfiledBreaker::<CountWindow<N>, 3>::with_profiles([
+            ("a", cfgs[0]),
+            ("b", cfgs[1]),
+            ("c", cfgs[2]),
+        ])
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let real = |i: usize| b.switch_profile_index(i).expect("i < 3");
+        let mut trace = Vec::new();
+        drive(&b, Model::new(cfgs[0]), start, &ops, &mut trace, Some((&real, &cfgs)))?;
+        prop_assert_eq!(b.config(), &cfgs[b.active_profile_index()]);
     }
 }
 

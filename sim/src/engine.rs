@@ -7,16 +7,18 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use portcullis::breaker::{self, BreakerConfig, CountBreaker, Rejected, TimeBreaker, Transition};
+use portcullis::breaker::{self, BreakerConfig, CountBreaker, TimeBreaker, Transition};
 use portcullis::bulkhead::Bulkhead;
 use portcullis::deadline::Deadline;
 use portcullis::hedge::{HedgeConfig, HedgeDecision, HedgePolicy};
 use portcullis::limiter::{Quota, RateLimiter, RateLimiterConfig};
+use portcullis::ramp::{RampConfig, RampedBreaker, RampedRejection};
 use portcullis::retry::{ErrorClass, RetryConfig, RetryDecision, RetryPolicy, RetryState};
 use portcullis::retry::{
     RatioBudget, RatioBudgetConfig, RetryBudget, RetryThrottle, ThrottleConfig,
 };
 use portcullis::rng::SplitMix64;
+use portcullis::throttle::{Throttle, ThrottleConfig as ClientThrottleConfig};
 use portcullis::window::{CountWindow, Outcome, TimeWindow};
 use portcullis::{ConfigError, Nanos};
 
@@ -26,6 +28,8 @@ use crate::model::{Dependency, exponential, secs, to_secs};
 pub const MAX_WINDOW: usize = 1_000;
 /// The most buckets of a time-based breaker window.
 pub const MAX_BUCKETS: usize = 60;
+/// The buckets of an adaptive client-side throttle's window.
+pub const THROTTLE_BUCKETS: usize = 20;
 
 /// The window a breaker decides on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +45,8 @@ pub enum WindowSpec {
     },
 }
 
-/// The breakers the simulator builds: a count window or a time window.
+/// The breakers the simulator builds: a count window or a time window, each plain or behind a
+/// recovery ramp.
 #[derive(Debug)]
 #[allow(
     clippy::large_enum_variant,
@@ -50,6 +55,8 @@ pub enum WindowSpec {
 enum SimBreaker {
     Count(CountBreaker<MAX_WINDOW>),
     Time(TimeBreaker<MAX_BUCKETS>),
+    RampedCount(RampedBreaker<CountWindow<MAX_WINDOW>>),
+    RampedTime(RampedBreaker<TimeWindow<MAX_BUCKETS>>),
 }
 
 /// A permit of either breaker.
@@ -60,19 +67,44 @@ enum SimPermit<'b> {
 }
 
 impl SimBreaker {
-    fn new(config: BreakerConfig, window: WindowSpec) -> Result<SimBreaker, ConfigError> {
-        Ok(match window {
-            WindowSpec::Count(n) => SimBreaker::Count(CountBreaker::with_window_size(config, n)?),
-            WindowSpec::Time { window, buckets } => {
+    fn new(
+        config: BreakerConfig,
+        window: WindowSpec,
+        ramp: Option<RampConfig>,
+    ) -> Result<SimBreaker, ConfigError> {
+        Ok(match (window, ramp) {
+            (WindowSpec::Count(n), None) => {
+                SimBreaker::Count(CountBreaker::with_window_size(config, n)?)
+            }
+            (WindowSpec::Time { window, buckets }, None) => {
                 SimBreaker::Time(TimeBreaker::with_buckets(config, window, buckets)?)
             }
+            (WindowSpec::Count(n), Some(r)) => SimBreaker::RampedCount(RampedBreaker::new(
+                CountBreaker::with_window_size(config, n)?,
+                r,
+            )?),
+            (WindowSpec::Time { window, buckets }, Some(r)) => SimBreaker::RampedTime(
+                RampedBreaker::new(TimeBreaker::with_buckets(config, window, buckets)?, r)?,
+            ),
         })
     }
 
-    fn try_acquire(&self, now: Nanos) -> Result<SimPermit<'_>, Rejected> {
+    /// Admits an attempt, or refuses it with the state change the refusal made.
+    fn try_acquire(&self, now: Nanos) -> Result<SimPermit<'_>, Transition> {
+        let ramped = |r: RampedRejection| match r {
+            RampedRejection::Breaker(r) => r.transition(),
+            RampedRejection::Probe { transition, .. } => transition,
+            RampedRejection::Ramp(_) => Transition::None,
+        };
         match self {
-            SimBreaker::Count(b) => b.try_acquire(now).map(SimPermit::Count),
-            SimBreaker::Time(b) => b.try_acquire(now).map(SimPermit::Time),
+            SimBreaker::Count(b) => {
+                b.try_acquire(now).map(SimPermit::Count).map_err(|r| r.transition())
+            }
+            SimBreaker::Time(b) => {
+                b.try_acquire(now).map(SimPermit::Time).map_err(|r| r.transition())
+            }
+            SimBreaker::RampedCount(b) => b.try_acquire(now).map(SimPermit::Count).map_err(ramped),
+            SimBreaker::RampedTime(b) => b.try_acquire(now).map(SimPermit::Time).map_err(ramped),
         }
     }
 
@@ -80,6 +112,17 @@ impl SimBreaker {
         match self {
             SimBreaker::Count(b) => b.classify(failed, elapsed),
             SimBreaker::Time(b) => b.classify(failed, elapsed),
+            SimBreaker::RampedCount(b) => b.breaker().classify(failed, elapsed),
+            SimBreaker::RampedTime(b) => b.breaker().classify(failed, elapsed),
+        }
+    }
+
+    /// Records an attempt's outcome (through the ramp, which starts on a close).
+    fn record(&self, permit: SimPermit<'_>, outcome: Outcome, now: Nanos) -> breaker::Recorded {
+        match (self, permit) {
+            (SimBreaker::RampedCount(b), SimPermit::Count(p)) => b.record(p, outcome, now),
+            (SimBreaker::RampedTime(b), SimPermit::Time(p)) => b.record(p, outcome, now),
+            (_, p) => p.record(outcome, now),
         }
     }
 }
@@ -135,6 +178,10 @@ pub struct Strategy {
     pub bulkhead: Option<u32>,
     /// A client-side rate limiter on attempts.
     pub limiter: Option<Quota>,
+    /// A recovery ramp (and probe gate) behind the breaker (needs `breaker`).
+    pub ramp: Option<RampConfig>,
+    /// Adaptive client-side throttling of attempts, over a window of this duration.
+    pub client_throttle: Option<(ClientThrottleConfig, Nanos)>,
     /// How long the client waits for one attempt before counting it failed.
     pub attempt_timeout: Option<Nanos>,
 }
@@ -151,6 +198,8 @@ impl Strategy {
             hedge: None,
             bulkhead: None,
             limiter: None,
+            ramp: None,
+            client_throttle: None,
             attempt_timeout: None,
         }
     }
@@ -356,12 +405,16 @@ struct Policies {
     hedge: Option<HedgePolicy>,
     bulkhead: Option<Bulkhead>,
     limiter: Option<RateLimiter>,
+    client_throttle: Option<Throttle<THROTTLE_BUCKETS>>,
 }
 
 impl Policies {
     fn build(s: &Strategy) -> Result<Policies, ConfigError> {
+        if s.ramp.is_some() && s.breaker.is_none() {
+            return Err(ConfigError::MissingRule { field: "ramp", needs: "a circuit breaker" });
+        }
         Ok(Policies {
-            breaker: s.breaker.map(|(c, w)| SimBreaker::new(c, w)).transpose()?,
+            breaker: s.breaker.map(|(c, w)| SimBreaker::new(c, w, s.ramp)).transpose()?,
             retry: s.retry.map(RetryPolicy::new).transpose()?,
             throttle: match s.budget {
                 Some(BudgetConfig::Throttle(c)) => Some(RetryThrottle::new(c)?),
@@ -374,6 +427,10 @@ impl Policies {
             hedge: s.hedge.map(HedgePolicy::new).transpose()?,
             bulkhead: s.bulkhead.map(Bulkhead::new).transpose()?,
             limiter: s.limiter.map(|q| RateLimiter::new(RateLimiterConfig::new(q), Nanos::ZERO)),
+            client_throttle: s
+                .client_throttle
+                .map(|(c, window)| Throttle::new(c, window))
+                .transpose()?,
         })
     }
 
@@ -497,14 +554,19 @@ impl Engine<'_> {
         {
             return false;
         }
+        if let Some(t) = &p.client_throttle
+            && t.try_acquire(now).is_err()
+        {
+            return false;
+        }
         let permit = match &p.breaker {
             Some(b) => match b.try_acquire(now) {
                 Ok(permit) => {
                     self.transition(permit.transition());
                     Some(permit)
                 }
-                Err(r) => {
-                    self.transition(r.transition());
+                Err(t) => {
+                    self.transition(t);
                     return false;
                 }
             },
@@ -577,8 +639,12 @@ impl Engine<'_> {
             let _ = b.release(1);
         }
         if let (Some(b), Some(permit)) = (&p.breaker, permit) {
-            let r = permit.record(b.classify(failed, elapsed), now);
+            let r = b.record(permit, b.classify(failed, elapsed), now);
             self.transition(r.transition);
+        }
+        if let Some(t) = &p.client_throttle {
+            // Accepted: the backend served it (neither refused nor failed).
+            let _ = t.record(!failed, now);
         }
         if !failed {
             if let Some(h) = &p.hedge {
@@ -813,10 +879,13 @@ mod tests {
                     error_rate: 1.0,
                     error_rate_end: 1.0,
                     latency_factor: 1.0,
+                    capacity: None,
+                    capacity_end: None,
                 }],
                 sine: None,
                 capacity: None,
                 error_latency_factor: 1.0,
+                refusal_cost: 0.0,
             },
             strategies,
         }

@@ -3,6 +3,7 @@
 //!
 //! See `docs/simulator.md` for the scenario format, the measurements and the reproductions.
 
+pub mod cascade;
 pub mod engine;
 pub mod model;
 pub mod report;

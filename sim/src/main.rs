@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use portcullis_sim::cascade::{self, Cascade};
 use portcullis_sim::engine::Scenario;
 use portcullis_sim::{report, repro, run_scenario, scenario, sizing};
 
@@ -125,6 +126,9 @@ fn parse_args() -> Result<Option<Options>, String> {
                     let d = scenario::parse(name, text).map(|s| s.description).unwrap_or_default();
                     println!("{name:<22} {d}");
                 }
+                let (name, _) = cascade::BUILT_IN;
+                let d = cascade::built_in().map(|c| c.description).unwrap_or_default();
+                println!("{name:<22} {d}");
                 return Ok(None);
             }
             "-h" | "--help" => {
@@ -141,21 +145,53 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn scenarios(o: &Options) -> Result<Vec<Scenario>, String> {
-    let mut out = Vec::new();
+/// The scenarios to run, and the cascades (files with `[[service]]` tables).
+fn scenarios(o: &Options) -> Result<(Vec<Scenario>, Vec<Cascade>), String> {
+    let (mut out, mut chains) = (Vec::new(), Vec::new());
     for f in &o.files {
         let text = fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        out.push(scenario::parse(&f.display().to_string(), &text).map_err(|e| e.to_string())?);
+        let file = f.display().to_string();
+        if text.contains("[[service]]") {
+            chains.push(cascade::parse(&file, &text).map_err(|e| e.to_string())?);
+        } else {
+            out.push(scenario::parse(&file, &text).map_err(|e| e.to_string())?);
+        }
     }
     for name in &o.only {
-        out.push(scenario::built_in(name).map_err(|e| e.to_string())?);
+        if name == cascade::BUILT_IN.0 {
+            chains.push(cascade::built_in().map_err(|e| e.to_string())?);
+        } else {
+            out.push(scenario::built_in(name).map_err(|e| e.to_string())?);
+        }
     }
     if o.files.is_empty() && o.only.is_empty() {
         for (name, _) in scenario::BUILT_IN {
             out.push(scenario::built_in(name).map_err(|e| e.to_string())?);
         }
+        chains.push(cascade::built_in().map_err(|e| e.to_string())?);
     }
-    Ok(out)
+    Ok((out, chains))
+}
+
+fn run_cascade(o: &Options, c: &Cascade, n: usize, total: usize) -> Result<(), String> {
+    let seed = o.seed.unwrap_or(c.seed);
+    let started = Instant::now();
+    if !o.quiet {
+        eprintln!("[{n}/{total}] {} (seed {seed}) ...", c.name);
+    }
+    let runs = cascade::run_all(c, seed).map_err(|e| format!("cascade {}: {e}", c.name))?;
+    let dir = o.out.join(&c.name);
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    write(&dir.join("summary.csv"), &cascade::summary_csv(c, &runs))?;
+    write(&dir.join("series.csv"), &cascade::series_csv(c, &runs))?;
+    write(&dir.join("success.svg"), &cascade::success_svg(c, &runs))?;
+    write(&dir.join("busy.svg"), &cascade::busy_svg(c, &runs))?;
+    if !o.quiet && !o.csv {
+        println!("== {}: {}", c.name, c.description);
+        print!("{}", cascade::table(c, &runs));
+        println!("({:.2} s; {})\n", started.elapsed().as_secs_f64(), dir.display());
+    }
+    Ok(())
 }
 
 fn repros(o: &Options) -> Result<(), String> {
@@ -233,10 +269,10 @@ fn repros(o: &Options) -> Result<(), String> {
 
 fn run(o: &Options) -> Result<(), String> {
     fs::create_dir_all(&o.out).map_err(|e| format!("{}: {e}", o.out.display()))?;
-    let list = scenarios(o)?;
+    let (list, chains) = scenarios(o)?;
     let mut all = String::from(report::SUMMARY_HEADER);
     all.push('\n');
-    let total = list.len();
+    let total = list.len() + chains.len();
     for (i, s) in list.iter().enumerate() {
         let seed = o.seed.unwrap_or(s.seed);
         let started = Instant::now();
@@ -271,6 +307,9 @@ fn run(o: &Options) -> Result<(), String> {
         }
     }
     write(&o.out.join("summary.csv"), &all)?;
+    for (i, c) in chains.iter().enumerate() {
+        run_cascade(o, c, list.len() + i + 1, total)?;
+    }
     if o.repro && o.files.is_empty() && o.only.is_empty() {
         repros(o)?;
     }

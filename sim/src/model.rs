@@ -105,6 +105,11 @@ pub struct Phase {
     pub error_rate_end: f64,
     /// Latencies are multiplied by this.
     pub latency_factor: f64,
+    /// The capacity at `from` (attempts per second), replacing the dependency's own during the
+    /// phase; `None` keeps it.
+    pub capacity: Option<f64>,
+    /// The capacity at `to` (linear in between): a warm-up after an outage.
+    pub capacity_end: Option<f64>,
 }
 
 /// Errors that come and go: `amplitude · max(0, sin(2π·t / period))` added to the error rate.
@@ -136,6 +141,10 @@ pub struct Dependency {
     /// How long a failed call takes, as a fraction of a healthy one (fail-fast errors are
     /// cheaper than timeouts).
     pub error_latency_factor: f64,
+    /// What refusing one attempt beyond capacity costs, as a share of what serving one costs
+    /// (`0..1`): 0 makes refusals free, so the dependency serves its capacity whatever the load;
+    /// above 0, refusals eat into it and the served share collapses as the load grows.
+    pub refusal_cost: f64,
 }
 
 impl Dependency {
@@ -160,6 +169,35 @@ impl Dependency {
         rate.clamp(0.0, 1.0)
     }
 
+    /// The capacity at `t` seconds, attempts per second (`None`: unlimited).
+    #[must_use]
+    pub fn capacity_at(&self, t: f64) -> Option<f64> {
+        let mut cap = self.capacity;
+        for p in &self.phases {
+            if t >= p.from
+                && t < p.to
+                && let Some(start) = p.capacity
+            {
+                let end = p.capacity_end.unwrap_or(start);
+                let span = p.to - p.from;
+                let x = if span > 0.0 { (t - p.from) / span } else { 0.0 };
+                cap = Some(start + (end - start) * x);
+            }
+        }
+        cap
+    }
+
+    /// The attempts per second served when `load` are sent against `cap`: all of them up to
+    /// the capacity; beyond it, the `s` with `s + refusal_cost · (load − s) = cap`.
+    #[must_use]
+    pub fn served(&self, cap: f64, load: f64) -> f64 {
+        if load <= cap {
+            return load;
+        }
+        let c = self.refusal_cost;
+        ((cap - c * load) / (1.0 - c)).max(0.0)
+    }
+
     /// The latency multiplier at `t` seconds.
     #[must_use]
     pub fn latency_factor_at(&self, t: f64) -> f64 {
@@ -176,11 +214,12 @@ impl Dependency {
     /// second: `(failed, latency in seconds)`.
     pub fn serve(&self, t: f64, load: f64, rng: &mut SplitMix64) -> (bool, f64) {
         let mut p = self.error_rate_at(t);
-        if let Some(cap) = self.capacity
+        if let Some(cap) = self.capacity_at(t)
             && load > cap
         {
-            // The share of the load beyond capacity fails on top of the intended errors.
-            let over = 1.0 - cap / load;
+            // The share of the load not served fails on top of the intended errors (with free
+            // refusals, `served` is `cap` exactly, as it always was).
+            let over = 1.0 - self.served(cap, load) / load;
             p = p + (1.0 - p) * over;
         }
         let failed = uniform(rng) < p;
@@ -206,10 +245,13 @@ mod tests {
                 error_rate: 0.1,
                 error_rate_end: 0.9,
                 latency_factor: 3.0,
+                capacity: Some(50.0),
+                capacity_end: Some(150.0),
             }],
             sine: None,
             capacity: Some(100.0),
             error_latency_factor: 1.0,
+            refusal_cost: 0.0,
         }
     }
 
@@ -230,6 +272,21 @@ mod tests {
         let failed = (0..10_000).filter(|_| d.serve(0.0, 400.0, &mut rng).0).count();
         // 1 − 100/400 = 75 % fail, within 2 points.
         assert!((7_300..7_700).contains(&failed), "{failed}");
+    }
+
+    #[test]
+    fn phase_capacity_ramps_and_refusals_can_cost() {
+        let d = dep();
+        assert_eq!(d.capacity_at(5.0), Some(100.0));
+        assert_eq!(d.capacity_at(10.0), Some(50.0));
+        assert_eq!(d.capacity_at(15.0), Some(100.0));
+        assert_eq!(d.capacity_at(20.0), Some(100.0));
+        assert!((d.served(100.0, 400.0) - 100.0).abs() < 1e-12, "free refusals serve capacity");
+        let costly = Dependency { refusal_cost: 0.2, ..dep() };
+        // s + 0.2 (400 − s) = 100: s = 20 / 0.8 = 25.
+        assert!((costly.served(100.0, 400.0) - 25.0).abs() < 1e-9);
+        assert!((costly.served(100.0, 80.0) - 80.0).abs() < 1e-12);
+        assert!(costly.served(100.0, 600.0).abs() < 1e-12, "collapsed");
     }
 
     #[test]

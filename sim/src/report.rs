@@ -223,7 +223,20 @@ pub fn load_svg(scenario: &Scenario, runs: &[Run]) -> String {
     open_svg(&mut out, H, &format!("{}: load on the dependency (attempts/s)", scenario.name));
     let end = to_secs(scenario.workload.duration);
     let per_second = 1.0 / to_secs(scenario.bucket);
-    let peak = nice_ceiling(runs.iter().map(|r| r.summary.peak_load).fold(1.0, f64::max) * 1.05);
+    let dep = &scenario.dependency;
+    // A capacity that phases change (an outage of replicas, a warm-up) is drawn, and scaled in.
+    let capacity: Option<Vec<(f64, f64)>> =
+        dep.phases.iter().any(|p| p.capacity.is_some()).then(|| {
+            (0..=400)
+                .filter_map(|i| {
+                    let t = end * f64::from(i) / 400.0;
+                    dep.capacity_at(t).map(|c| (t, c))
+                })
+                .collect()
+        });
+    let top = capacity.iter().flatten().map(|&(_, c)| c).fold(0.0, f64::max);
+    let busiest = runs.iter().map(|r| r.summary.peak_load).fold(1.0, f64::max);
+    let peak = nice_ceiling(busiest.max(top) * 1.05);
     axes(
         &mut out,
         (0.0, end),
@@ -248,6 +261,10 @@ pub fn load_svg(scenario: &Scenario, runs: &[Run]) -> String {
         let _ = write!(p, "{x:.1},{y:.1} ");
     }
     let _ = writeln!(out, r##"<polygon points="{}" fill="#f4cccc" stroke="none"/>"##, p.trim_end());
+    if let Some(cap) = &capacity {
+        let pts: Vec<(f64, f64)> = cap.iter().map(|&(t, c)| (sx(t), sy(c))).collect();
+        polyline(&mut out, &pts, "#555555", r#"stroke-dasharray="5,4""#);
+    }
     for (i, r) in runs.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
         let pts: Vec<(f64, f64)> = r
@@ -263,6 +280,9 @@ pub fn load_svg(scenario: &Scenario, runs: &[Run]) -> String {
         legend(&mut out, i, &r.strategy, colour);
     }
     legend(&mut out, runs.len(), "error rate (0–100 %)", "#f4cccc");
+    if capacity.is_some() {
+        legend(&mut out, runs.len() + 1, "capacity", "#555555");
+    }
     out.push_str("</svg>\n");
     out
 }
@@ -352,6 +372,47 @@ pub fn breaker_svg(scenario: &Scenario, runs: &[Run]) -> Option<String> {
     );
     out.push_str("</svg>\n");
     Some(out)
+}
+
+/// Lines over time: one per named series of `(seconds, value)` points, on `y` from `y0` to `y1`,
+/// with the span `shade` (seconds) shaded behind them.
+#[must_use]
+pub fn lines_svg(
+    title: &str,
+    ylabel: &str,
+    end: f64,
+    (y0, y1): (f64, f64),
+    series: &[(String, Vec<(f64, f64)>)],
+    shade: Option<(f64, f64)>,
+) -> String {
+    let mut out = String::new();
+    open_svg(&mut out, H, title);
+    let frac = y1 <= 1.0;
+    axes(&mut out, (0.0, end), (y0, y1), "time (s)", ylabel, &|v| format!("{v:.0}"), &|v| {
+        if frac { format!("{v:.1}") } else { format!("{v:.0}") }
+    });
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let sx = |t: f64| LEFT + t.clamp(0.0, end) / end * pw;
+    let sy = |v: f64| TOP + ph - (v.clamp(y0, y1) - y0) / (y1 - y0) * ph;
+    if let Some((a, b)) = shade {
+        let _ = writeln!(
+            out,
+            r##"<rect x="{:.1}" y="{TOP}" width="{:.1}" height="{ph}" fill="#f4cccc"/>"##,
+            sx(a),
+            sx(b) - sx(a)
+        );
+    }
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let scaled: Vec<(f64, f64)> = pts.iter().map(|&(t, v)| (sx(t), sy(v))).collect();
+        polyline(&mut out, &scaled, colour, "");
+        legend(&mut out, i, name, colour);
+    }
+    if shade.is_some() {
+        legend(&mut out, series.len(), "outage", "#f4cccc");
+    }
+    out.push_str("</svg>\n");
+    out
 }
 
 /// Latency CDFs (log-scaled latency axis), one per named series of sorted nanoseconds.

@@ -7,7 +7,9 @@ use std::fmt;
 use portcullis::breaker::BreakerConfig;
 use portcullis::hedge::HedgeConfig;
 use portcullis::limiter::Quota;
+use portcullis::ramp::{Curve, RampConfig};
 use portcullis::retry::{Backoff, Jitter, RatioBudgetConfig, RetryConfig, ThrottleConfig};
+use portcullis::throttle::ThrottleConfig as ClientThrottleConfig;
 use portcullis::{ConfigError, Nanos};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -19,7 +21,7 @@ use crate::engine::{
 use crate::model::{Dependency, Latency, Phase, Sine, to_secs};
 
 /// The built-in scenarios, in the order the default run shows them: `(name, TOML text)`.
-pub const BUILT_IN: [(&str, &str); 7] = [
+pub const BUILT_IN: [(&str, &str); 9] = [
     ("sudden-outage", include_str!("../scenarios/sudden-outage.toml")),
     ("gradual-degradation", include_str!("../scenarios/gradual-degradation.toml")),
     ("intermittent", include_str!("../scenarios/intermittent.toml")),
@@ -27,6 +29,8 @@ pub const BUILT_IN: [(&str, &str); 7] = [
     ("false-recovery", include_str!("../scenarios/false-recovery.toml")),
     ("heavy-tail", include_str!("../scenarios/heavy-tail.toml")),
     ("retry-storm", include_str!("../scenarios/retry-storm.toml")),
+    ("slow-recovery", include_str!("../scenarios/slow-recovery.toml")),
+    ("overload-throttle", include_str!("../scenarios/overload-throttle.toml")),
 ];
 
 /// A scenario file that could not be used.
@@ -101,6 +105,20 @@ fn secs_of(d: Dur) -> f64 {
     to_secs(d.0)
 }
 
+/// The distribution a latency table describes.
+pub(crate) fn latency_of(l: &LatencyToml) -> Latency {
+    match *l {
+        LatencyToml::Fixed { value } => Latency::Fixed { value: secs_of(value) },
+        LatencyToml::Exponential { mean } => Latency::Exponential { mean: secs_of(mean) },
+        LatencyToml::LogNormal { median, sigma } => {
+            Latency::LogNormal { median: secs_of(median), sigma }
+        }
+        LatencyToml::Pareto { scale, alpha, cap } => {
+            Latency::Pareto { scale: secs_of(scale), alpha, cap: secs_of(cap) }
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct File {
@@ -136,14 +154,16 @@ struct DependencyToml {
     latency: LatencyToml,
     capacity: Option<f64>,
     error_latency_factor: Option<f64>,
+    refusal_cost: Option<f64>,
     #[serde(default, rename = "phase")]
     phases: Vec<PhaseToml>,
     sine: Option<SineToml>,
 }
 
+/// A latency distribution table: `{ distribution = "lognormal", median = "20ms", sigma = 0.5 }`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", tag = "distribution")]
-enum LatencyToml {
+pub(crate) enum LatencyToml {
     #[serde(rename = "fixed")]
     Fixed { value: Dur },
     #[serde(rename = "exponential")]
@@ -162,6 +182,8 @@ struct PhaseToml {
     error_rate: f64,
     error_rate_end: Option<f64>,
     latency_factor: Option<f64>,
+    capacity: Option<f64>,
+    capacity_end: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -184,11 +206,14 @@ struct StrategyToml {
     bulkhead: Option<Spanned<BulkheadToml>>,
     rate_limiter: Option<Spanned<LimiterToml>>,
     time_limiter: Option<TimeLimiterToml>,
+    ramp: Option<Spanned<RampToml>>,
+    adaptive_throttle: Option<Spanned<AdaptiveThrottleToml>>,
 }
 
+/// A `[strategy.circuitBreaker]` table (resilience4j's names).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct BreakerToml {
+pub(crate) struct BreakerToml {
     failure_rate_threshold: Option<f64>,
     slow_call_rate_threshold: Option<f64>,
     slow_call_duration_threshold: Option<Dur>,
@@ -250,13 +275,32 @@ struct TimeLimiterToml {
     timeout_duration: Dur,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RampToml {
+    duration: Dur,
+    curve: Option<String>,
+    initial_percent: Option<f64>,
+    probe_initial_percent: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AdaptiveThrottleToml {
+    multiplier: Option<f64>,
+    aggression: Option<u32>,
+    max_rejection_percent: Option<f64>,
+    min_requests: Option<u32>,
+    window: Option<Dur>,
+}
+
 /// `percent` (0–100) as parts per million.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped first")]
-fn ppm(percent: f64) -> u32 {
+pub(crate) fn ppm(percent: f64) -> u32 {
     (percent.clamp(0.0, 100.0) * 10_000.0).round() as u32
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(1, |s| s.matches('\n').count() + 1)
 }
 
@@ -278,16 +322,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     })?;
     let dependency = Dependency {
         error_rate: f.dependency.error_rate,
-        latency: match f.dependency.latency {
-            LatencyToml::Fixed { value } => Latency::Fixed { value: secs_of(value) },
-            LatencyToml::Exponential { mean } => Latency::Exponential { mean: secs_of(mean) },
-            LatencyToml::LogNormal { median, sigma } => {
-                Latency::LogNormal { median: secs_of(median), sigma }
-            }
-            LatencyToml::Pareto { scale, alpha, cap } => {
-                Latency::Pareto { scale: secs_of(scale), alpha, cap: secs_of(cap) }
-            }
-        },
+        latency: latency_of(&f.dependency.latency),
         phases: f
             .dependency
             .phases
@@ -298,6 +333,8 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
                 error_rate: p.error_rate,
                 error_rate_end: p.error_rate_end.unwrap_or(p.error_rate),
                 latency_factor: p.latency_factor.unwrap_or(1.0),
+                capacity: p.capacity,
+                capacity_end: p.capacity_end,
             })
             .collect(),
         sine: f.dependency.sine.map(|s| Sine {
@@ -308,7 +345,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         }),
         capacity: f.dependency.capacity,
         error_latency_factor: f.dependency.error_latency_factor.unwrap_or(1.0),
+        refusal_cost: f.dependency.refusal_cost.unwrap_or(0.0),
     };
+    if !(0.0..1.0).contains(&dependency.refusal_cost) {
+        return Err(err(None, "[dependency] refusalCost: must be in [0, 1)".to_owned()));
+    }
     let mut strategies = Vec::new();
     for s in f.strategies {
         let strategy = strategy(&s, f.seed, text)
@@ -336,7 +377,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-type Located<T> = Result<T, (usize, String)>;
+pub(crate) type Located<T> = Result<T, (usize, String)>;
 
 fn located<T>(
     text: &str,
@@ -345,6 +386,70 @@ fn located<T>(
     r: Result<T, ConfigError>,
 ) -> Located<T> {
     r.map_err(|e| (line_of(text, span.start), format!("[strategy.{table}]: {e}")))
+}
+
+/// The breaker configuration and window of a `[strategy.circuitBreaker]` table at line `at`:
+/// `BreakerConfig::resilience4j()` with the table's keys applied.
+pub(crate) fn breaker_of(
+    b: &BreakerToml,
+    seed: u64,
+    at: usize,
+) -> Located<(BreakerConfig, WindowSpec)> {
+    let size = b.sliding_window_size.unwrap_or(100);
+    let window = match b.sliding_window_type.as_deref().unwrap_or("COUNT_BASED") {
+        "COUNT_BASED" if size <= MAX_WINDOW => WindowSpec::Count(size),
+        // resilience4j: the last `size` seconds, one bucket per second.
+        "TIME_BASED" if size <= MAX_BUCKETS => {
+            WindowSpec::Time { window: Nanos::from_secs(size as u64), buckets: size.max(1) }
+        }
+        "COUNT_BASED" | "TIME_BASED" => {
+            return Err((
+                at,
+                format!(
+                    "[strategy.circuitBreaker] slidingWindowSize: at most {MAX_WINDOW} calls \
+                     (COUNT_BASED) or {MAX_BUCKETS} seconds (TIME_BASED), got {size}"
+                ),
+            ));
+        }
+        other => {
+            return Err((
+                at,
+                format!(
+                    "[strategy.circuitBreaker] slidingWindowType: expected \"COUNT_BASED\" or \
+                     \"TIME_BASED\", got {other:?}"
+                ),
+            ));
+        }
+    };
+    let d = BreakerConfig::resilience4j();
+    let open = b.wait_duration_in_open_state.map_or(d.open_duration, |x| x.0);
+    let probes = b.permitted_number_of_calls_in_half_open_state.unwrap_or(d.half_open_probes);
+    let c = BreakerConfig {
+        consecutive_failures: b.consecutive_failures,
+        failure_rate_ppm: Some(ppm(b.failure_rate_threshold.unwrap_or(50.0))),
+        slow_rate_ppm: b.slow_call_rate_threshold.map(ppm),
+        slow_call_duration: b.slow_call_duration_threshold.map(|x| x.0),
+        min_calls: b.minimum_number_of_calls.unwrap_or(match window {
+            WindowSpec::Count(n) => u32::try_from(n).unwrap_or(100),
+            WindowSpec::Time { .. } => 100,
+        }),
+        open_duration: open,
+        max_open_duration: b.max_wait_duration_in_open_state.map_or(open, |x| x.0),
+        half_open_probes: probes,
+        successes_to_close: probes,
+        probe_timeout: b.max_wait_duration_in_half_open_state.map_or(d.probe_timeout, |x| x.0),
+        seed,
+        ..d
+    };
+    let c = BreakerConfig {
+        slow_rate_ppm: if c.slow_call_duration.is_some() {
+            c.slow_rate_ppm.or(Some(1_000_000))
+        } else {
+            None
+        },
+        ..c
+    };
+    Ok((c, window))
 }
 
 #[allow(
@@ -356,61 +461,7 @@ fn strategy(s: &StrategyToml, seed: u64, text: &str) -> Located<Strategy> {
     let mut out = Strategy::bare(&s.name);
     if let Some(b) = &s.circuit_breaker {
         let (span, b) = (b.span(), b.get_ref());
-        let size = b.sliding_window_size.unwrap_or(100);
-        let at = line_of(text, span.start);
-        let window = match b.sliding_window_type.as_deref().unwrap_or("COUNT_BASED") {
-            "COUNT_BASED" if size <= MAX_WINDOW => WindowSpec::Count(size),
-            // resilience4j: the last `size` seconds, one bucket per second.
-            "TIME_BASED" if size <= MAX_BUCKETS => {
-                WindowSpec::Time { window: Nanos::from_secs(size as u64), buckets: size.max(1) }
-            }
-            "COUNT_BASED" | "TIME_BASED" => {
-                return Err((
-                    at,
-                    format!(
-                        "[strategy.circuitBreaker] slidingWindowSize: at most {MAX_WINDOW} calls \
-                         (COUNT_BASED) or {MAX_BUCKETS} seconds (TIME_BASED), got {size}"
-                    ),
-                ));
-            }
-            other => {
-                return Err((
-                    at,
-                    format!(
-                        "[strategy.circuitBreaker] slidingWindowType: expected \"COUNT_BASED\" or \
-                         \"TIME_BASED\", got {other:?}"
-                    ),
-                ));
-            }
-        };
-        let d = BreakerConfig::resilience4j();
-        let open = b.wait_duration_in_open_state.map_or(d.open_duration, |x| x.0);
-        let probes = b.permitted_number_of_calls_in_half_open_state.unwrap_or(d.half_open_probes);
-        let c = BreakerConfig {
-            consecutive_failures: b.consecutive_failures,
-            failure_rate_ppm: Some(ppm(b.failure_rate_threshold.unwrap_or(50.0))),
-            slow_rate_ppm: b.slow_call_rate_threshold.map(ppm),
-            slow_call_duration: b.slow_call_duration_threshold.map(|x| x.0),
-            min_calls: b.minimum_number_of_calls.unwrap_or(match window {
-                WindowSpec::Count(n) => u32::try_from(n).unwrap_or(100),
-                WindowSpec::Time { .. } => 100,
-            }),
-            open_duration: open,
-            max_open_duration: b.max_wait_duration_in_open_state.map_or(open, |x| x.0),
-            half_open_probes: probes,
-            successes_to_close: probes,
-            probe_timeout: b.max_wait_duration_in_half_open_state.map_or(d.probe_timeout, |x| x.0),
-            seed,
-            ..d
-        };
-        let c = BreakerConfig {
-            slow_rate_ppm: if c.slow_call_duration.is_some() {
-                c.slow_rate_ppm.or(Some(1_000_000))
-            } else {
-                None
-            },
-            ..c
-        };
+        let (c, window) = breaker_of(b, seed, line_of(text, span.start))?;
         out.breaker = Some((c, window));
         located(
             text,
@@ -535,6 +586,64 @@ fn strategy(s: &StrategyToml, seed: u64, text: &str) -> Located<Strategy> {
         );
         out.limiter = Some(located(text, "rateLimiter", span, q)?);
     }
+    if let Some(r) = &s.ramp {
+        let (span, r) = (r.span(), r.get_ref());
+        let curve = match r.curve.as_deref().unwrap_or("linear") {
+            "linear" => Curve::Linear,
+            "exponential" => Curve::Exponential,
+            other => {
+                return Err((
+                    line_of(text, span.start),
+                    format!(
+                        "[strategy.ramp] curve: expected \"linear\" or \"exponential\", got {other:?}"
+                    ),
+                ));
+            }
+        };
+        let d = RampConfig::DEFAULT;
+        out.ramp = Some(RampConfig {
+            duration: r.duration.0,
+            curve,
+            initial_ppm: r.initial_percent.map_or(d.initial_ppm, ppm),
+            probe_initial_ppm: r.probe_initial_percent.map_or(0, ppm),
+            seed,
+        });
+        located(
+            text,
+            "ramp",
+            span.clone(),
+            engine::validate(&Strategy {
+                ramp: out.ramp,
+                breaker: out.breaker,
+                ..Strategy::bare("")
+            }),
+        )?;
+    }
+    if let Some(t) = &s.adaptive_throttle {
+        let (span, t) = (t.span(), t.get_ref());
+        let d = ClientThrottleConfig::DEFAULT;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped")]
+        let multiplier_milli = t
+            .multiplier
+            .map_or(d.multiplier_milli, |k| (k.clamp(0.0, 1e6) * 1000.0).round() as u32);
+        let c = ClientThrottleConfig {
+            multiplier_milli,
+            aggression: t.aggression.unwrap_or(d.aggression),
+            max_reject_ppm: t.max_rejection_percent.map_or(d.max_reject_ppm, ppm),
+            min_requests: t.min_requests.unwrap_or(d.min_requests),
+            seed,
+        };
+        out.client_throttle = Some((c, t.window.map_or(Nanos::from_secs(10), |w| w.0)));
+        located(
+            text,
+            "adaptiveThrottle",
+            span.clone(),
+            engine::validate(&Strategy {
+                client_throttle: out.client_throttle,
+                ..Strategy::bare("")
+            }),
+        )?;
+    }
     out.attempt_timeout = s.time_limiter.as_ref().map(|t| t.timeout_duration.0);
     Ok(out)
 }
@@ -628,6 +737,46 @@ slidingWindowSize = 20
         let e = parse("bad.toml", &bad).unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         assert!(e.message.contains("invalid duration"), "{e}");
+    }
+
+    #[test]
+    fn ramps_throttles_and_capacity_phases_parse() {
+        let ramped = format!(
+            "{GOOD}[strategy.ramp]\nduration = \"20s\"\ncurve = \"exponential\"\ninitialPercent = 5.0\n"
+        );
+        let ramp = parse("r.toml", &ramped).unwrap().strategies[0].ramp.unwrap();
+        assert_eq!(
+            (ramp.duration, ramp.curve, ramp.initial_ppm),
+            (Nanos::from_secs(20), Curve::Exponential, 50_000)
+        );
+        let bad = ramped.replace("exponential", "cubic");
+        let e = parse("r.toml", &bad).unwrap_err();
+        assert!(e.message.contains("curve") && e.line == Some(12), "{e}");
+        let no_breaker = GOOD.replace(
+            "[strategy.circuitBreaker]\nfailureRateThreshold = 50.0\nslidingWindowSize = 20\n",
+            "[strategy.ramp]\nduration = \"1s\"\n",
+        );
+        let e = parse("r.toml", &no_breaker).unwrap_err();
+        assert!(e.message.contains("ramp needs a circuit breaker"), "{e}");
+        let throttled =
+            format!("{GOOD}[strategy.adaptiveThrottle]\nmultiplier = 1.5\nwindow = \"20s\"\n");
+        let (throttle, window) =
+            parse("t.toml", &throttled).unwrap().strategies[0].client_throttle.unwrap();
+        assert_eq!((throttle.multiplier_milli, window), (1_500, Nanos::from_secs(20)));
+        let e = parse("t.toml", &throttled.replace("1.5", "0.5")).unwrap_err();
+        assert!(
+            e.message.contains("[strategy.adaptiveThrottle]")
+                && e.message.contains("multiplier_milli"),
+            "{e}"
+        );
+        let phased = GOOD.replace(
+            "[[strategy]]",
+            "refusalCost = 0.2\n[[dependency.phase]]\nfrom = \"1s\"\nto = \"2s\"\nerrorRate = 0.0\ncapacity = 10.0\ncapacityEnd = 20.0\n[[strategy]]",
+        );
+        let dep = parse("p.toml", &phased).unwrap().dependency;
+        assert_eq!((dep.refusal_cost, dep.capacity_at(1.5)), (0.2, Some(15.0)));
+        let e = parse("p.toml", &phased.replace("0.2", "1.0")).unwrap_err();
+        assert!(e.message.contains("refusalCost"), "{e}");
     }
 
     #[test]

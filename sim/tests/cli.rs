@@ -21,7 +21,8 @@ fn default_run_writes_tables_csv_and_plots() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("== retry-storm") && stdout.contains("== tail-at-scale"), "{stdout}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("[7/7] retry-storm"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[7/10] retry-storm"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[10/10] cascade"));
     for f in [
         "summary.csv",
         "sudden-outage/load.svg",
@@ -32,12 +33,19 @@ fn default_run_writes_tables_csv_and_plots() {
         "brooker-contention.csv",
         "tail-at-scale-cdf.svg",
         "bulkhead-sizing.csv",
+        "slow-recovery/load.svg",
+        "overload-throttle/load.svg",
+        "cascade/success.svg",
+        "cascade/busy.svg",
+        "cascade/series.csv",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    // A header and one row per strategy of the seven built-in scenarios.
-    assert_eq!(summary.lines().count(), 1 + 4 + 3 + 3 + 2 + 2 + 4 + 6);
+    // A header and one row per strategy of the nine built-in scenarios (the cascade has its own).
+    assert_eq!(summary.lines().count(), 1 + 4 + 3 + 3 + 2 + 2 + 4 + 6 + 3 + 3);
+    let chain = std::fs::read_to_string(out.join("cascade/summary.csv")).unwrap();
+    assert_eq!(chain.lines().count(), 1 + 6);
 }
 
 #[test]

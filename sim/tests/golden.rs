@@ -1,11 +1,11 @@
-//! Golden results: the summary CSV of every built-in scenario and reproduction, at its default
-//! seed, must match the file checked in under `sim/golden/`, so a change of semantics in the
+//! Golden results: the summary CSV of every built-in scenario, the cascade and the reproductions,
+//! at its default seed, must match the file checked in under `sim/golden/`, so a change of semantics in the
 //! core shows up in review as a changed number. Regenerate with
 //! `PCL_BLESS=1 cargo test -p portcullis-sim --test golden` and review the diff.
 
 use std::path::PathBuf;
 
-use portcullis_sim::{report, repro, run_scenario, scenario, sizing};
+use portcullis_sim::{cascade, report, repro, run_scenario, scenario, sizing};
 
 fn golden(name: &str, actual: &str) -> Result<(), String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden").join(format!("{name}.csv"));
@@ -48,6 +48,18 @@ fn reproductions_match_their_golden_summaries() {
     let hedged = repro::fan_out(repro::FAN_OUT_REQUESTS, repro::FAN_OUT, true, 1);
     golden("tail-at-scale", &repro::fan_out_csv(&[&plain, &hedged])).unwrap();
     golden("bulkhead-sizing", &sizing::example_csv(1).1).unwrap();
+}
+
+#[test]
+fn the_cascade_matches_its_golden_summary_and_replays() {
+    let c = cascade::built_in().unwrap();
+    let runs = cascade::run_all(&c, c.seed).unwrap();
+    golden("cascade", &cascade::summary_csv(&c, &runs)).unwrap();
+    let again = cascade::run_all(&c, c.seed).unwrap();
+    assert_eq!(cascade::series_csv(&c, &runs), cascade::series_csv(&c, &again));
+    assert_eq!(cascade::success_svg(&c, &runs), cascade::success_svg(&c, &again));
+    let other = cascade::run_all(&c, c.seed + 1).unwrap();
+    assert_ne!(cascade::summary_csv(&c, &runs), cascade::summary_csv(&c, &other));
 }
 
 #[test]

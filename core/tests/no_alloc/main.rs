@@ -7,6 +7,7 @@ use std::cell::Cell;
 
 mod breaker;
 mod bulkhead;
+mod coord;
 mod keyed;
 mod limiter;
 mod policies;
