@@ -253,6 +253,22 @@ TARGETS = [
         "max_ratio": 2.0,
         "target": True,
     },
+    # Keyed tables: lookup + admission beside the un-keyed admission, by table fill.
+    *[
+        {
+            "text": f"keyed: {what} ≤ 3× the un-keyed one, table {fill} % full",
+            "group": "keyed",
+            "benchmark": f"{subject}/{op}/fill{fill}",
+            "versus": f"{subject}/unkeyed/{unkeyed_op}",
+            "max_ratio": 3.0,
+            "target": True,
+        }
+        for what, subject, op, unkeyed_op in (
+            ("limiter lookup + try_acquire", "limiter", "get_try_acquire", "try_acquire"),
+            ("bulkhead lookup + acquire + release", "bulkhead", "get_acquire_release", "acquire_release"),
+        )
+        for fill in (25, 50, 75)
+    ],
     # C and Go: the cost of crossing the language boundary.
     *[
         {

@@ -114,8 +114,9 @@ log="${CARGO_TARGET_DIR:-target}/bench-output.log"
 mkdir -p "$(dirname "$log")"
 cargo bench -p portcullis-benches "${bench_flags[@]}" -- "${criterion_args[@]}" 2>&1 | tee "$log"
 
-extra="$(mktemp -d)"
-trap 'rm -rf "$extra"' EXIT
+# Kept beside criterion's results, so that the report can be regenerated from this run.
+extra="${CARGO_TARGET_DIR:-target}/bench-extra"
+rm -rf "$extra" && mkdir -p "$extra"
 echo "bench.sh: C benchmarks ($c_bench)" >&2
 "$c_bench" | tee "$extra/c"
 echo "bench.sh: C++ beside C ($cpp_bench)" >&2
