@@ -31,7 +31,7 @@ echo "==> corpus replay (plain cargo test)"
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" cargo test --manifest-path fuzz/checks/Cargo.toml
 
 echo "==> cargo-fuzz $CARGO_FUZZ_VERSION"
-if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+if ! cargo fuzz --version 2>/dev/null | grep "$CARGO_FUZZ_VERSION" >/dev/null; then
     if ! cargo install cargo-fuzz --locked --version "=$CARGO_FUZZ_VERSION"; then
         echo "SKIP: fuzzing (cargo-fuzz $CARGO_FUZZ_VERSION cannot be installed here)"
         exit 0

@@ -59,7 +59,7 @@ for features in "" "portable-atomic"; do
 done
 
 echo "==> bare-metal build ($bare)"
-if ! rustup target list --installed 2>/dev/null | grep -qx "$bare" && ! rustup target add "$bare" >/dev/null 2>&1; then
+if ! rustup target list --installed 2>/dev/null | grep -x "$bare" >/dev/null && ! rustup target add "$bare" >/dev/null 2>&1; then
     echo "SKIP: $bare build (rustup cannot install the target here)"
     exit 0
 fi

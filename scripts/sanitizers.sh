@@ -37,7 +37,7 @@ if [[ $host != x86_64-unknown-linux-gnu && $host != aarch64-unknown-linux-gnu ]]
     echo "SKIP: ThreadSanitizer (no Rust TSan runtime for $host)"
     exit 0
 fi
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src' &&
+if ! rustup component list --installed 2>/dev/null | grep '^rust-src' >/dev/null &&
     ! rustup component add rust-src >/dev/null 2>&1; then
     echo "SKIP: ThreadSanitizer (the rust-src component cannot be installed, and TSan without an instrumented std reports false races)"
     exit 0

@@ -16,14 +16,14 @@ src=ffi/tests/consumer/consumer.c
 cc -std=c11 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags portcullis) "$src" \
     $(pkg-config --libs portcullis) -o "$work/pc_shared"
 LD_LIBRARY_PATH="$prefix/lib" "$work/pc_shared"
-if ! LD_LIBRARY_PATH="$prefix/lib" ldd "$work/pc_shared" | grep -q "libportcullis.so.0 => $prefix/lib/"; then
+if ! LD_LIBRARY_PATH="$prefix/lib" ldd "$work/pc_shared" | grep "libportcullis.so.0 => $prefix/lib/" >/dev/null; then
     echo "FAIL: the shared consumer does not load libportcullis.so.0 from the prefix" >&2; exit 1
 fi
 cc -std=c11 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags portcullis) "$src" \
     -Wl,-Bstatic $(pkg-config --libs-only-L portcullis) -lportcullis -Wl,-Bdynamic \
     $(pkg-config --static --libs-only-l portcullis | sed 's/-lportcullis//') -o "$work/pc_static"
 "$work/pc_static"
-if ldd "$work/pc_static" | grep -q libportcullis; then
+if ldd "$work/pc_static" | grep libportcullis >/dev/null; then
     echo "FAIL: the static consumer links libportcullis dynamically" >&2; exit 1
 fi
 
