@@ -8,6 +8,7 @@
 //! and a few seed files in `fuzz/corpus/<name>/`.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod breaker_ops;
 pub mod deadline_headers;
 pub mod health_ops;
 pub mod histogram_ops;

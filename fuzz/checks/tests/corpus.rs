@@ -42,3 +42,8 @@ fn histogram_ops_corpus() {
 fn health_ops_corpus() {
     replay("health_ops", portcullis_fuzz_checks::health_ops::check);
 }
+
+#[test]
+fn breaker_ops_corpus() {
+    replay("breaker_ops", portcullis_fuzz_checks::breaker_ops::check);
+}
