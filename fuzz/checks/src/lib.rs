@@ -12,6 +12,7 @@ pub mod breaker_ops;
 pub mod deadline_headers;
 pub mod health_ops;
 pub mod histogram_ops;
+pub mod limiter_ops;
 pub mod window_config;
 pub mod window_ops;
 

@@ -47,3 +47,8 @@ fn health_ops_corpus() {
 fn breaker_ops_corpus() {
     replay("breaker_ops", portcullis_fuzz_checks::breaker_ops::check);
 }
+
+#[test]
+fn limiter_ops_corpus() {
+    replay("limiter_ops", portcullis_fuzz_checks::limiter_ops::check);
+}
