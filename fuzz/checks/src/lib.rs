@@ -9,6 +9,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod breaker_ops;
+pub mod bulkhead_ops;
 pub mod deadline_headers;
 pub mod health_ops;
 pub mod histogram_ops;

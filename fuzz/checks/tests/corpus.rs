@@ -52,3 +52,8 @@ fn breaker_ops_corpus() {
 fn limiter_ops_corpus() {
     replay("limiter_ops", portcullis_fuzz_checks::limiter_ops::check);
 }
+
+#[test]
+fn bulkhead_ops_corpus() {
+    replay("bulkhead_ops", portcullis_fuzz_checks::bulkhead_ops::check);
+}
