@@ -10,6 +10,7 @@
 
 pub mod breaker_ops;
 pub mod bulkhead_ops;
+pub mod config_bytes;
 pub mod deadline_headers;
 pub mod health_ops;
 pub mod histogram_ops;

@@ -57,3 +57,8 @@ fn limiter_ops_corpus() {
 fn bulkhead_ops_corpus() {
     replay("bulkhead_ops", portcullis_fuzz_checks::bulkhead_ops::check);
 }
+
+#[test]
+fn config_bytes_corpus() {
+    replay("config_bytes", portcullis_fuzz_checks::config_bytes::check);
+}
