@@ -15,6 +15,7 @@ pub mod deadline_headers;
 pub mod health_ops;
 pub mod histogram_ops;
 pub mod limiter_ops;
+pub mod sim_scenario;
 pub mod window_config;
 pub mod window_ops;
 

@@ -62,3 +62,8 @@ fn bulkhead_ops_corpus() {
 fn config_bytes_corpus() {
     replay("config_bytes", portcullis_fuzz_checks::config_bytes::check);
 }
+
+#[test]
+fn sim_scenario_corpus() {
+    replay("sim_scenario", portcullis_fuzz_checks::sim_scenario::check);
+}
