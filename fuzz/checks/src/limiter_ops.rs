@@ -20,6 +20,9 @@
 //!   `min(available before, new burst)` at the same instant), puts the new interval and burst in
 //!   force, and makes every earlier reservation uncancellable;
 //! - with counting on, `admitted` and `rejected` count exactly the documented decisions;
+//! - cancellations follow the contract (each reservation given back at most once; one refused
+//!   may be tried again): a refused cancel changes nothing, a successful one gives back exactly
+//!   the reservation's permits;
 //! - NULL pointers are reported.
 //!
 //! Until the first reconfiguration a sequential model of GCRA written from the semantics page
@@ -367,6 +370,10 @@ impl Run {
         if st == pcl_status::Ok && h.r.permits > 0 {
             assert!(self.stretch.taken >= h.r.permits, "cancelled more than was taken");
             self.stretch.taken -= h.r.permits;
+            // Cancel each reservation at most once (the documented contract): a copy cancelled
+            // again after the word came back to the same value would give back whatever was
+            // taken since, not this reservation.
+            self.held.swap_remove(i);
         }
         self.after("cancel");
     }
@@ -554,8 +561,9 @@ pub fn check(data: &[u8]) {
             }
             5 if !r.held.is_empty() => {
                 let i = usize::from(b.u8()) % r.held.len();
+                let before = r.held.len();
                 r.cancel(i);
-                if op & 0x80 != 0 {
+                if op & 0x80 != 0 && r.held.len() == before {
                     r.held.swap_remove(i);
                 }
             }
