@@ -8,9 +8,14 @@
 //! and a few seed files in `fuzz/corpus/<name>/`.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod breaker_ops;
+pub mod bulkhead_ops;
+pub mod config_bytes;
 pub mod deadline_headers;
 pub mod health_ops;
 pub mod histogram_ops;
+pub mod limiter_ops;
+pub mod sim_scenario;
 pub mod window_config;
 pub mod window_ops;
 

@@ -42,3 +42,28 @@ fn histogram_ops_corpus() {
 fn health_ops_corpus() {
     replay("health_ops", portcullis_fuzz_checks::health_ops::check);
 }
+
+#[test]
+fn breaker_ops_corpus() {
+    replay("breaker_ops", portcullis_fuzz_checks::breaker_ops::check);
+}
+
+#[test]
+fn limiter_ops_corpus() {
+    replay("limiter_ops", portcullis_fuzz_checks::limiter_ops::check);
+}
+
+#[test]
+fn bulkhead_ops_corpus() {
+    replay("bulkhead_ops", portcullis_fuzz_checks::bulkhead_ops::check);
+}
+
+#[test]
+fn config_bytes_corpus() {
+    replay("config_bytes", portcullis_fuzz_checks::config_bytes::check);
+}
+
+#[test]
+fn sim_scenario_corpus() {
+    replay("sim_scenario", portcullis_fuzz_checks::sim_scenario::check);
+}
