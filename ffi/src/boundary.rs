@@ -22,13 +22,35 @@ pub(crate) const MAX_CONFIG_SIZE: usize = 4096;
 /// # Safety
 ///
 /// Implementors must be `#[repr(C)]`, start with a `usize` field holding the struct's size, and be
-/// valid for every bit pattern of their fields (plain integers only).
+/// valid for every bit pattern of their fields once [`sanitize`](Config::sanitize) has run (plain
+/// integers, and `bool` fields that `sanitize` rewrites).
 pub(crate) unsafe trait Config: Copy {
     /// The size of the first published version of the struct: a caller's `size` below it is
     /// [`pcl_status::VersionMismatch`].
     const MIN_SIZE: usize;
     /// The defaults, with `size` set to `size_of::<Self>()`.
     fn defaults() -> Self;
+    /// Makes a struct holding a caller's bytes a valid value: a C `bool` is any byte, a Rust
+    /// `bool` only 0 or 1, so each `bool` field is rewritten with [`normalize_bool`] (any non-zero
+    /// byte is true) before the struct is read as `Self`. No-op for structs of integers.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must point to a writable `Self` whose bytes may not be a valid `Self` yet.
+    unsafe fn sanitize(raw: *mut Self) {
+        let _ = raw;
+    }
+}
+
+/// Rewrites the byte of a `bool` field as 0 or 1 (any non-zero byte is true).
+///
+/// # Safety
+///
+/// `field` must be valid for a one-byte read and write (`&raw mut (*raw).field`).
+pub(crate) unsafe fn normalize_bool(field: *mut bool) {
+    let byte = field.cast::<u8>();
+    // SAFETY: readable and writable (contract); read and written as a plain u8.
+    unsafe { byte.write(u8::from(byte.read() != 0)) };
 }
 
 /// Reads a config from C with the extensible-struct rule: `size` says how many bytes the caller's
@@ -61,14 +83,17 @@ pub(crate) unsafe fn read_config<T: Config>(ptr: *const T) -> Result<T, pcl_stat
             return Err(pcl_status::VersionMismatch);
         }
     }
-    let mut cfg = T::defaults();
-    // SAFETY: copies min(size, known) bytes from the caller's struct (readable, see above) into a
-    // local `T` (writable, `known` bytes); the regions cannot overlap; every bit pattern of the
-    // fields is valid (trait contract).
+    // The caller's bytes go into raw memory first: they become a `T` only once every field holds
+    // a valid value (a `bool` byte other than 0 or 1 must never be read as a Rust `bool`).
+    let mut cfg = core::mem::MaybeUninit::new(T::defaults());
+    // SAFETY: copies min(size, known) bytes from the caller's struct (readable, see above) into
+    // the local (writable, `known` bytes); the regions cannot overlap. `sanitize` then makes every
+    // field valid (trait contract), so `assume_init` reads a valid `T`.
     unsafe {
-        core::ptr::copy_nonoverlapping(bytes, (&raw mut cfg).cast::<u8>(), size.min(known));
+        core::ptr::copy_nonoverlapping(bytes, cfg.as_mut_ptr().cast::<u8>(), size.min(known));
+        T::sanitize(cfg.as_mut_ptr());
+        Ok(cfg.assume_init())
     }
-    Ok(cfg)
 }
 
 /// Moves `value` into caller memory `mem` of `size` bytes after checking NULL, size and alignment.

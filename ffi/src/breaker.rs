@@ -21,7 +21,8 @@ use portcullis::window::{CountWindow, TimeWindow};
 use portcullis::{Clock, ConfigError, Nanos};
 
 use crate::boundary::{
-    Config, free_boxed, init_object, new_object, read_bool, read_slice, with, write_opt, write_out,
+    Config, free_boxed, init_object, new_object, normalize_bool, read_bool, read_slice, with,
+    write_opt, write_out,
 };
 use crate::clock::{At, Monotonic, pcl_now_ns};
 use crate::status::pcl_status;
@@ -186,6 +187,14 @@ pub struct pcl_breaker_config {
 // with `read_bool`, never as a Rust bool.
 unsafe impl Config for pcl_breaker_config {
     const MIN_SIZE: usize = size_of::<pcl_breaker_config>();
+    unsafe fn sanitize(raw: *mut Self) {
+        // SAFETY: `raw` points to a writable `Self` (trait contract); each field is one byte.
+        unsafe {
+            normalize_bool(&raw mut (*raw).half_open_by_rate);
+            normalize_bool(&raw mut (*raw).shadow);
+            normalize_bool(&raw mut (*raw).count_rejections);
+        }
+    }
     fn defaults() -> Self {
         let d = BreakerConfig::DEFAULT;
         pcl_breaker_config {

@@ -10,7 +10,9 @@ use core::time::Duration;
 
 use portcullis::bulkhead::{Bulkhead, Rejected};
 
-use crate::boundary::{Config, free_boxed, init_object, new_object, with, write_out};
+use crate::boundary::{
+    Config, free_boxed, init_object, new_object, normalize_bool, with, write_out,
+};
 use crate::status::pcl_status;
 
 /// `sizeof` a `pcl_bulkhead`, for static or shared-memory placement.
@@ -44,6 +46,12 @@ pub struct pcl_bulkhead_config {
 // as 0 or 1: `read_config` copies caller bytes into it, so `build` re-reads it as a byte.
 unsafe impl Config for pcl_bulkhead_config {
     const MIN_SIZE: usize = size_of::<pcl_bulkhead_config>();
+    unsafe fn sanitize(raw: *mut Self) {
+        // SAFETY: `raw` points to a writable `Self` (trait contract); each field is one byte.
+        unsafe {
+            normalize_bool(&raw mut (*raw).shadow);
+        }
+    }
     fn defaults() -> Self {
         pcl_bulkhead_config { size: size_of::<Self>(), limit: 10, shadow: false }
     }

@@ -18,7 +18,8 @@ use portcullis::limiter::{
 use portcullis::{ConfigError, Nanos};
 
 use crate::boundary::{
-    Config, free_boxed, init_object, new_object, read_bool, with, write_opt, write_out,
+    Config, free_boxed, init_object, new_object, normalize_bool, read_bool, with, write_opt,
+    write_out,
 };
 use crate::clock::pcl_now_ns;
 use crate::status::pcl_status;
@@ -82,6 +83,13 @@ pub struct pcl_limiter_config {
 // with `read_bool`, never as a Rust bool.
 unsafe impl Config for pcl_limiter_config {
     const MIN_SIZE: usize = size_of::<pcl_limiter_config>();
+    unsafe fn sanitize(raw: *mut Self) {
+        // SAFETY: `raw` points to a writable `Self` (trait contract); each field is one byte.
+        unsafe {
+            normalize_bool(&raw mut (*raw).counting);
+            normalize_bool(&raw mut (*raw).shadow);
+        }
+    }
     fn defaults() -> Self {
         pcl_limiter_config {
             size: size_of::<Self>(),
