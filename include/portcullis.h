@@ -1209,6 +1209,13 @@ typedef struct {
    * Shadow mode: decide and count, but always admit. Default false.
    */
   bool shadow;
+  /**
+   * Count refusals (default true): each refusal is then one compare-and-swap, linearizable and
+   * counted in `rejected`. False: a refusal is decided on one load and writes nothing (fresh up
+   * to happens-before; `rejected` counts only shadow mode's would-be refusals). See
+   * `docs/semantics/bulkhead.md`.
+   */
+  bool count_refusals;
 } pcl_bulkhead_config;
 
 /**

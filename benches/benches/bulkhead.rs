@@ -14,7 +14,8 @@
 //! | `baseline/cas_loop/1t` | a `compare_exchange_weak` loop incrementing a word (one success) | - |
 //! | `bulkhead/acquire_release` | `Bulkhead::try_acquire(1)` then the permit's drop, limit 1,000 (always admitted) | the same, same bulkhead |
 //! | `bulkhead/acquire_release_separate/2t` | as `bulkhead/acquire_release` | the same, on a bulkhead of its own |
-//! | `bulkhead/refusal` | `try_acquire(1)` on a full bulkhead (limit 1, held) | the same, same bulkhead |
+//! | `bulkhead/refusal` | `try_acquire(1)` on a full bulkhead (limit 1, held), refusals counted (the default: a CAS) | the same, same bulkhead |
+//! | `bulkhead/refusal_uncounted` | the same on a bulkhead built with `count_refusals(false)` (one load) | the same, same bulkhead |
 //! | `tokio/try_acquire_drop` | tokio's `Semaphore::try_acquire()` then the permit's drop, 1,000 permits | the same, same semaphore |
 //! | `adaptive/{aimd,gradient}_record/1t` | one latency sample recorded by the AIMD and gradient limits | - |
 //!
@@ -115,6 +116,14 @@ fn bulkhead(c: &mut Criterion) {
     };
     for threads in Threads::ALL {
         bench(&mut g, threads, "bulkhead/refusal", refuse, refuse);
+    }
+    let quiet = Bulkhead::new(1).unwrap().count_refusals(false);
+    let _quiet_held = quiet.try_acquire(1).unwrap();
+    let refuse_uncounted = || {
+        black_box(quiet.try_acquire(black_box(1)).is_err());
+    };
+    for threads in Threads::ALL {
+        bench(&mut g, threads, "bulkhead/refusal_uncounted", refuse_uncounted, refuse_uncounted);
     }
 
     let semaphore = Semaphore::new(1_000);

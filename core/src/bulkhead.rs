@@ -166,10 +166,12 @@ struct Admission {
 ///
 /// # Concurrency
 ///
-/// Every decision is one read-modify-write of the state word, so every operation is
-/// linearizable, refusals included: a refusal is confirmed by the compare-and-swap that counts
-/// it, which reads the latest value of the word (a refusal decided by a plain load could be based
-/// on a stale value; see `docs/semantics/bulkhead.md`). The one exception is a caller's
+/// Every admission, release and counted refusal is one read-modify-write of the state word, so
+/// it is linearizable: a counted refusal is confirmed by the compare-and-swap that counts it,
+/// which reads the latest value of the word. A bulkhead built with
+/// [`count_refusals(false)`](Self::count_refusals) decides a refusal on one load instead, which
+/// writes nothing but may be stale by a concurrent release (see `docs/semantics/bulkhead.md`).
+/// The one exception is a caller's
 /// over-release, which is undone after the fact and can make acquisitions concurrent with it be
 /// refused ([`release`](Self::release)). The bulkhead never has more than `limit`
 /// permits out, except as described for a downward resize and for shadow mode.
@@ -194,11 +196,26 @@ struct Admission {
 /// Never.
 #[derive(Debug)]
 pub struct Bulkhead {
-    /// The state word (see [`IN_FLIGHT`]).
-    state: CachePadded<AtomicU64>,
+    /// The state word (see [`IN_FLIGHT`]) and the read-only flag beside it, on one cache line.
+    state: CachePadded<Hot>,
     /// Spill words: admitted and rejected in multiples of 256, and the over-release count. On a
     /// cache line of their own: written once per 256 decisions, they stay out of the hot line.
     spill: CachePadded<[AtomicU64; 3]>,
+}
+
+/// What the hot path reads: the state word, and beside it (never written after construction)
+/// whether refusals are counted.
+#[derive(Debug)]
+struct Hot {
+    word: AtomicU64,
+    count_refusals: bool,
+}
+
+impl core::ops::Deref for Hot {
+    type Target = AtomicU64;
+    fn deref(&self) -> &AtomicU64 {
+        &self.word
+    }
 }
 
 impl Bulkhead {
@@ -220,10 +237,45 @@ impl Bulkhead {
                 });
             }
             Ok(Bulkhead {
-                state: CachePadded(AtomicU64::new(LIMIT.place(limit as u64))),
+                state: CachePadded(Hot {
+                    word: AtomicU64::new(LIMIT.place(limit as u64)),
+                    count_refusals: true,
+                }),
                 spill: CachePadded(zeroed_array()),
             })
         }
+    }
+
+    loom_const_fn! {
+        /// This bulkhead, with refusals counted (`true`, the default of [`new`](Self::new)) or
+        /// not (`false`). Chosen once, before the bulkhead is shared.
+        ///
+        /// Counting a refusal is a write: a compare-and-swap on the state word, which also makes
+        /// the refusal linearizable. Without counting, a refusal is decided on one load and writes
+        /// nothing, so callers refused under overload do not contend with the releases that would
+        /// free permits; [`BulkheadSnapshot::rejected`] then stays 0 (except in shadow mode,
+        /// whose would-be refusals are admissions and are counted with them), and a refusal is
+        /// only as fresh as that load (see [`try_acquire`](Self::try_acquire)).
+        ///
+        /// ```
+        /// use portcullis::bulkhead::Bulkhead;
+        /// let bulkhead = Bulkhead::new(1).unwrap().count_refusals(false);
+        /// let _held = bulkhead.try_acquire(1).unwrap();
+        /// assert!(bulkhead.try_acquire(1).is_err());
+        /// assert_eq!(bulkhead.snapshot().rejected, 0, "the refusal wrote nothing");
+        /// assert!(!bulkhead.counts_refusals());
+        /// ```
+        #[must_use]
+        pub fn count_refusals(mut self, on: bool) -> Bulkhead {
+            self.state.0.count_refusals = on;
+            self
+        }
+    }
+
+    /// Whether refusals are counted (see [`count_refusals`](Self::count_refusals)).
+    #[must_use]
+    pub const fn counts_refusals(&self) -> bool {
+        self.state.0.count_refusals
     }
 
     fn spill(&self, which: Spill) -> &AtomicU64 {
@@ -252,14 +304,23 @@ impl Bulkhead {
     /// # Progress
     ///
     /// Lock-free: one load, then one compare-and-swap, retried only when another thread changed
-    /// the word in between. A decision costs the same whether it admits or refuses (one CAS), and
-    /// one decision in 256 adds a `fetch_add` to a spill word.
+    /// the word in between; one decision in 256 adds a `fetch_add` to a spill word. A counted
+    /// refusal costs what an admission costs (one CAS); an uncounted one
+    /// ([`count_refusals(false)`](Self::count_refusals)) is the load alone and writes nothing.
+    ///
+    /// # Consistency of a refusal
+    ///
+    /// A counted refusal is linearizable: the CAS that counts it reads the latest value of the
+    /// word. An uncounted refusal is decided on one load: it is true of a value of the word no
+    /// older than any change that happens-before the call (a release this thread made, or one it
+    /// synchronized with), but it may miss a release running concurrently with it.
     ///
     /// # Panics
     ///
     /// Never.
+    #[inline]
     pub fn try_acquire(&self, n: u32) -> Result<Permit<'_>, Rejected> {
-        self.acquire_inner(n, true).map(|admission| Permit {
+        self.acquire_inner(n, self.state.count_refusals).map(|admission| Permit {
             bulkhead: self,
             permits: n,
             in_flight: admission.in_flight,
@@ -274,12 +335,19 @@ impl Bulkhead {
     /// # Errors
     ///
     /// As [`try_acquire`](Self::try_acquire).
+    #[inline]
     pub fn try_acquire_raw(&self, n: u32) -> Result<u32, Rejected> {
-        self.acquire_inner(n, true).map(|a| a.in_flight)
+        self.acquire_inner(n, self.state.count_refusals).map(|a| a.in_flight)
     }
 
     /// The acquisition: decides on the latest word, and either commits the admission or confirms
     /// (and, when `count_refusal`, counts) the refusal with an RMW.
+    #[allow(
+        clippy::inline_always,
+        reason = "with a plain #[inline], LLVM keeps one out-of-line copy for both callers and a \
+                  decision costs 82 instead of 58 instructions (benches/instructions.txt)"
+    )]
+    #[inline(always)]
     fn acquire_inner(&self, n: u32, count_refusal: bool) -> Result<Admission, Rejected> {
         // Relaxed: this value is only the first guess of the CAS below, which re-reads the word.
         let mut cur = self.state.load(Ordering::Relaxed);
@@ -378,6 +446,7 @@ impl Bulkhead {
     /// # Panics
     ///
     /// Never.
+    #[inline]
     pub fn release(&self, n: u32) -> Result<(), ReleaseError> {
         let n64 = u64::from(n);
         if n64 > IN_FLIGHT.max() {
@@ -675,6 +744,7 @@ impl Permit<'_> {
 }
 
 impl Drop for Permit<'_> {
+    #[inline]
     fn drop(&mut self) {
         // A permit's release can fail only if someone else over-released on its behalf (a raw
         // `release` without a matching acquisition); that error was counted when it happened,

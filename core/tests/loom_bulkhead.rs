@@ -119,22 +119,55 @@ fn all_or_nothing_under_contention() {
 #[test]
 fn refusal_is_linearizable() {
     loom::model(|| {
-        let b = Arc::new(Bulkhead::new(1).unwrap());
-        let held = b.try_acquire_raw(1).unwrap();
-        let released = Arc::new(AtomicBool::new(false));
-        let (ba, ra) = (Arc::clone(&b), Arc::clone(&released));
-        let ta = thread::spawn(move || {
-            ba.release(held).unwrap();
-            ra.store(true, Ordering::Relaxed);
-        });
-        let (bb, rb) = (Arc::clone(&b), Arc::clone(&released));
-        let tb = thread::spawn(move || {
-            if rb.load(Ordering::Relaxed) {
-                assert!(bb.try_acquire_raw(1).is_ok(), "refused after the release completed");
-            }
-        });
-        ta.join().unwrap();
-        tb.join().unwrap();
+        admitted_after_a_flagged_release(
+            Bulkhead::new(1).unwrap(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    });
+}
+
+/// Thread A releases the only permit of `b` and then raises a flag with `store`; thread B, having
+/// read the flag with `load`, tries to take the permit and must be admitted.
+fn admitted_after_a_flagged_release(b: Bulkhead, store: Ordering, load: Ordering) {
+    let b = Arc::new(b);
+    let held = b.try_acquire_raw(1).unwrap();
+    let released = Arc::new(AtomicBool::new(false));
+    let (ba, ra) = (Arc::clone(&b), Arc::clone(&released));
+    let ta = thread::spawn(move || {
+        ba.release(held).unwrap();
+        ra.store(true, store);
+    });
+    let (bb, rb) = (Arc::clone(&b), Arc::clone(&released));
+    let tb = thread::spawn(move || {
+        if rb.load(load) {
+            assert!(bb.try_acquire_raw(1).is_ok(), "refused after the release was seen");
+        }
+    });
+    ta.join().unwrap();
+    tb.join().unwrap();
+}
+
+/// An uncounted refusal is decided on a load, fresh up to happens-before: a release that
+/// happens-before the acquisition (here through a Release/Acquire flag) is always seen.
+#[test]
+fn uncounted_refusal_sees_what_happens_before() {
+    loom::model(|| {
+        let b = Bulkhead::new(1).unwrap().count_refusals(false);
+        admitted_after_a_flagged_release(b, Ordering::Release, Ordering::Acquire);
+    });
+}
+
+/// ...and no more than that: with the flag Relaxed (no happens-before), loom finds the execution
+/// in which the uncounted refusal reads the stale "1 in flight" — the guarantee the docs state
+/// for uncounted refusals is the exact one, and the counted refusal's CAS is what rules this out
+/// (`refusal_is_linearizable`).
+#[test]
+#[should_panic(expected = "refused after the release was seen")]
+fn uncounted_refusal_can_miss_an_unordered_release() {
+    loom::model(|| {
+        let b = Bulkhead::new(1).unwrap().count_refusals(false);
+        admitted_after_a_flagged_release(b, Ordering::Relaxed, Ordering::Relaxed);
     });
 }
 

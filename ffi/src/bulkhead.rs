@@ -40,20 +40,31 @@ pub struct pcl_bulkhead_config {
     pub limit: u32,
     /// Shadow mode: decide and count, but always admit. Default false.
     pub shadow: bool,
+    /// Count refusals (default true): each refusal is then one compare-and-swap, linearizable and
+    /// counted in `rejected`. False: a refusal is decided on one load and writes nothing (fresh up
+    /// to happens-before; `rejected` counts only shadow mode's would-be refusals). See
+    /// `docs/semantics/bulkhead.md`.
+    pub count_refusals: bool,
 }
 
-// SAFETY: repr(C), starts with `size: usize`, plain integers and a bool. A `bool` is valid only
-// as 0 or 1: `read_config` copies caller bytes into it, so `build` re-reads it as a byte.
+// SAFETY: repr(C), starts with `size: usize`, plain integers and bools. A `bool` is valid only
+// as 0 or 1: `sanitize` rewrites each bool byte the caller wrote before the struct is read.
 unsafe impl Config for pcl_bulkhead_config {
     const MIN_SIZE: usize = size_of::<pcl_bulkhead_config>();
     unsafe fn sanitize(raw: *mut Self) {
         // SAFETY: `raw` points to a writable `Self` (trait contract); each field is one byte.
         unsafe {
             normalize_bool(&raw mut (*raw).shadow);
+            normalize_bool(&raw mut (*raw).count_refusals);
         }
     }
     fn defaults() -> Self {
-        pcl_bulkhead_config { size: size_of::<Self>(), limit: 10, shadow: false }
+        pcl_bulkhead_config {
+            size: size_of::<Self>(),
+            limit: 10,
+            shadow: false,
+            count_refusals: true,
+        }
     }
 }
 
@@ -78,11 +89,10 @@ pub struct pcl_bulkhead_stats {
 }
 
 fn build(cfg: &pcl_bulkhead_config) -> Result<pcl_bulkhead, pcl_status> {
-    let b = Bulkhead::new(cfg.limit).map_err(|_| pcl_status::InvalidBulkheadLimit)?;
-    // SAFETY: reads the byte behind the bool as a plain u8 (any value is a valid u8), so a
-    // caller's non-0/1 byte is never read as a Rust bool.
-    let shadow = unsafe { (&raw const cfg.shadow).cast::<u8>().read() } != 0;
-    b.set_shadow(shadow);
+    let b = Bulkhead::new(cfg.limit)
+        .map_err(|_| pcl_status::InvalidBulkheadLimit)?
+        .count_refusals(cfg.count_refusals);
+    b.set_shadow(cfg.shadow);
     Ok(pcl_bulkhead(b))
 }
 

@@ -47,6 +47,8 @@ const HOT_PATHS: &[(&str, HotPath)] = &[
     ("breaker/try_acquire_open", breaker_try_acquire_open),
     ("limiter/try_acquire", limiter_try_acquire),
     ("bulkhead/acquire_release", bulkhead_acquire_release),
+    ("bulkhead/refusal", bulkhead_refusal),
+    ("bulkhead/refusal_uncounted", bulkhead_refusal_uncounted),
     ("histogram/record", histogram_record),
     ("retry/throttle_success_failure", throttle_success_failure),
     ("retry/ratio_deposit_withdraw", ratio_deposit_withdraw),
@@ -156,6 +158,25 @@ fn bulkhead_acquire_release(iters: u64) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Refusals by a full bulkhead (limit 1, its permit held) that counts them or not.
+fn bulkhead_refuse(iters: u64, count_refusals: bool) -> Result<(), String> {
+    let b = Bulkhead::new(1).map_err(config_error)?.count_refusals(count_refusals);
+    let held = b.try_acquire(1).map_err(config_error)?;
+    for _ in 0..iters {
+        let _ = black_box(b.try_acquire(black_box(1)).is_err());
+    }
+    drop(held);
+    Ok(())
+}
+
+fn bulkhead_refusal(iters: u64) -> Result<(), String> {
+    bulkhead_refuse(iters, true)
+}
+
+fn bulkhead_refusal_uncounted(iters: u64) -> Result<(), String> {
+    bulkhead_refuse(iters, false)
 }
 
 #[allow(clippy::unnecessary_wraps, reason = "every hot path is a `HotPath`")]

@@ -819,11 +819,15 @@ private:
 struct BulkheadConfig {
     uint32_t limit = 10;
     bool shadow = false;
+    /// false: a refusal is decided on one load and writes nothing (not counted); see
+    /// docs/semantics/bulkhead.md.
+    bool count_refusals = true;
 
     [[nodiscard]] pcl_bulkhead_config to_c() const noexcept {
         pcl_bulkhead_config c = pcl_bulkhead_config_default();
         c.limit = limit;
         c.shadow = shadow;
+        c.count_refusals = count_refusals;
         return c;
     }
 };

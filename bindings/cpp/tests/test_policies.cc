@@ -22,6 +22,21 @@ TEST(Bulkhead, PermitsAreGivenBackOnDestruction) {
     EXPECT_EQ(b.try_acquire(3).status(), Status::ExceedsCapacity);
 }
 
+TEST(Bulkhead, UncountedRefusalsWriteNothing) {
+    portcullis::BulkheadConfig config;
+    config.limit = 1;
+    config.count_refusals = false;
+    auto made = portcullis::Bulkhead::create(config);
+    ASSERT_TRUE(made.ok());
+    const portcullis::Bulkhead b = std::move(made).value();
+    auto held = b.try_acquire(1);
+    ASSERT_TRUE(held.ok());
+    EXPECT_EQ(b.try_acquire(1).status(), Status::NoPermits);
+    const auto s = b.stats().value();
+    EXPECT_EQ(s.admitted, 1u);
+    EXPECT_EQ(s.rejected, 0u);
+}
+
 TEST(Bulkhead, ExplicitReleaseMoveAndTimedAcquire) {
     auto made = portcullis::Bulkhead::create({1});
     ASSERT_TRUE(made.ok());

@@ -8,7 +8,7 @@ static alignas(PCL_BULKHEAD_ALIGN) unsigned char bulkhead_mem[PCL_BULKHEAD_SIZE]
 void test_bulkhead(void) {
     CHECK(pcl_bulkhead_size() == PCL_BULKHEAD_SIZE && pcl_bulkhead_align() == PCL_BULKHEAD_ALIGN);
     pcl_bulkhead_config cfg = pcl_bulkhead_config_default();
-    CHECK(cfg.size == sizeof cfg && cfg.limit == 10 && !cfg.shadow);
+    CHECK(cfg.size == sizeof cfg && cfg.limit == 10 && !cfg.shadow && cfg.count_refusals);
     cfg.limit = 3;
     pcl_bulkhead *b = NULL;
     CHECK_STATUS(pcl_bulkhead_new(&cfg, &b), PCL_STATUS_OK);
@@ -45,6 +45,18 @@ void test_bulkhead(void) {
     CHECK(s.shadow && s.in_flight == 2);
     pcl_bulkhead_free(b);
     pcl_bulkhead_free(NULL);
+
+    /* Uncounted refusals: refused the same, but nothing is written or counted. */
+    pcl_bulkhead_config quiet = cfg;
+    quiet.limit = 1;
+    quiet.count_refusals = false;
+    CHECK_STATUS(pcl_bulkhead_new(&quiet, &b), PCL_STATUS_OK);
+    CHECK_STATUS(pcl_bulkhead_try_acquire(b, 1), PCL_STATUS_OK);
+    CHECK_STATUS(pcl_bulkhead_try_acquire(b, 1), PCL_STATUS_NO_PERMITS);
+    CHECK_STATUS(pcl_bulkhead_try_acquire(b, 2), PCL_STATUS_EXCEEDS_CAPACITY);
+    CHECK_STATUS(pcl_bulkhead_snapshot(b, &s), PCL_STATUS_OK);
+    CHECK(s.admitted == 1 && s.rejected == 0 && s.in_flight == 1);
+    pcl_bulkhead_free(b);
 
     /* NULL everywhere, invalid config. */
     CHECK_STATUS(pcl_bulkhead_new(NULL, &b), PCL_STATUS_NULL_ARGUMENT);
