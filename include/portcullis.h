@@ -182,7 +182,7 @@
 /**
  * `sizeof` a `pcl_breaker`, for static or shared-memory placement.
  */
-#define PCL_BREAKER_SIZE 9088
+#define PCL_BREAKER_SIZE 8960
 
 /**
  * Required alignment of a `pcl_breaker`.
@@ -454,7 +454,7 @@
 /**
  * `sizeof` a `pcl_count_window`, for static or shared-memory placement (`pcl_count_window_init`).
  */
-#define PCL_COUNT_WINDOW_SIZE 8576
+#define PCL_COUNT_WINDOW_SIZE 8448
 
 /**
  * Required alignment of a `pcl_count_window`.

@@ -124,8 +124,6 @@ TARGETS = [
         "benchmark": "closed/record/2t",
         "max_ratio": 1.5,
         "target": True,
-        "unmeasured": "no benchmark times record alone beside a second thread (criterion's "
-        "batched set-up cannot run beside one); closed/guarded_call/2t includes it",
     },
     {
         "text": "breaker: guarded call ≤ 2× a fetch_add, 1 thread",

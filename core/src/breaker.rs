@@ -1170,6 +1170,10 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
 
     /// The body of every admission: `read` gives the time and `pick` the configuration, each
     /// called at most once, and only when the state needs it (a closed breaker calls neither).
+    ///
+    /// Inlined into the caller: a closed breaker's admission is the load, a test and the permit
+    /// in registers; every other state continues out of line in [`acquire_other`].
+    #[inline]
     pub(crate) fn acquire<'s>(
         &'s self,
         read: impl Fn() -> Nanos,
@@ -1179,13 +1183,26 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         // caller that sees a generation also sees what its transition did before it (the window
         // and failure count emptied on entering Closed).
         let word = self.state.load(Ordering::Acquire);
-        // The two cases that decide on the word alone come first, before anything else is set
-        // up: a closed breaker admits with one load and reads nothing else; an open one whose
-        // period has not ended rejects with one load and one reading of the time.
+        // A closed breaker admits with one load and reads nothing else.
         match STATE.get(word) {
             CLOSED | METRICS_ONLY => {
                 Ok(self.permit(GENERATION.get(word), Kind::Tracked, Transition::None))
             }
+            _ => self.acquire_other(word, read, pick),
+        }
+    }
+
+    /// An admission in any state but closed and metrics-only, from the state word `word`.
+    #[inline(never)]
+    fn acquire_other<'s>(
+        &'s self,
+        word: u64,
+        read: impl Fn() -> Nanos,
+        pick: impl Fn() -> &'s BreakerConfig,
+    ) -> Result<Permit<'s, W, C>, Rejected> {
+        // An open breaker whose period has not ended rejects with the one load already made and
+        // one reading of the time, before anything else is set up.
+        match STATE.get(word) {
             OPEN => {
                 let (end, now) = (tick_time(TIME.get(word)), read());
                 if now < end {

@@ -89,6 +89,7 @@ pub mod bulkhead;
 pub mod clock;
 pub mod coord;
 pub mod deadline;
+mod div;
 mod error;
 pub mod health;
 pub mod hedge;

@@ -95,7 +95,7 @@ pub const PCL_BREAKER_NO_RATE: u32 = u32::MAX;
 pub const PCL_BREAKER_NOT_OPEN: u64 = u64::MAX;
 
 /// `sizeof` a `pcl_breaker`, for static or shared-memory placement.
-pub const PCL_BREAKER_SIZE: usize = 9088;
+pub const PCL_BREAKER_SIZE: usize = 8960;
 /// Required alignment of a `pcl_breaker`.
 pub const PCL_BREAKER_ALIGN: usize = 128;
 

@@ -30,7 +30,7 @@ pub const PCL_COUNT_WINDOW_MAX_SIZE: u32 = 1024;
 /// The largest `window_buckets` of a `pcl_time_window`.
 pub const PCL_TIME_WINDOW_MAX_BUCKETS: u32 = 128;
 /// `sizeof` a `pcl_count_window`, for static or shared-memory placement (`pcl_count_window_init`).
-pub const PCL_COUNT_WINDOW_SIZE: usize = 8576;
+pub const PCL_COUNT_WINDOW_SIZE: usize = 8448;
 /// Required alignment of a `pcl_count_window`.
 pub const PCL_COUNT_WINDOW_ALIGN: usize = 128;
 /// `sizeof` a `pcl_time_window`.

@@ -1,6 +1,7 @@
 //! The count-based window: the last `N` outcomes.
 
 use super::{Outcome, WindowCounts};
+use crate::div::Divisor;
 use crate::error::ConfigError;
 use crate::sync::{AtomicU64, CachePadded, Ordering, loom_const_fn, zeroed_array};
 use crate::word::Field;
@@ -118,13 +119,22 @@ const fn decode(word: u64) -> (i64, i64, i64) {
 /// Never.
 #[derive(Debug)]
 pub struct CountWindow<const N: usize> {
-    /// Records claimed so far (`seq` of the next record). Never wraps in practice (2⁶⁴ records).
-    head: CachePadded<AtomicU64>,
-    /// The number of slots in use, `1..=N`, fixed at construction.
-    size: u64,
+    /// Records claimed so far (`seq` of the next record), and the window size beside it.
+    head: CachePadded<Head>,
     /// The packed counts (see [`CALLS`]).
     counts: CachePadded<AtomicU64>,
     slots: [AtomicU64; N],
+}
+
+/// The words every record reads first, on one cache line: the record's `fetch_add` brings the
+/// line in, and the size (never written after construction) comes with it.
+#[derive(Debug)]
+struct Head {
+    /// Records claimed so far (`seq` of the next record). Never wraps in practice (2⁶⁴ records).
+    seq: AtomicU64,
+    /// The number of slots in use, `1..=N`, fixed at construction; record `seq` goes to slot
+    /// `seq % size` in lap `seq / size + 1`, divided without a division instruction.
+    size: Divisor,
 }
 
 impl<const N: usize> CountWindow<N> {
@@ -138,8 +148,7 @@ impl<const N: usize> CountWindow<N> {
         pub fn new() -> Self {
             let () = Self::VALID;
             CountWindow {
-                head: CachePadded(AtomicU64::new(0)),
-                size: N as u64,
+                head: CachePadded(Head { seq: AtomicU64::new(0), size: Divisor::new(N as u64) }),
                 counts: CachePadded(AtomicU64::new(0)),
                 slots: zeroed_array(),
             }
@@ -171,7 +180,7 @@ impl<const N: usize> CountWindow<N> {
                 });
             }
             let mut w = Self::new();
-            w.size = size as u64;
+            w.head.0.size = Divisor::new(size as u64);
             Ok(w)
         }
     }
@@ -181,7 +190,7 @@ impl<const N: usize> CountWindow<N> {
     #[must_use]
     pub const fn size(&self) -> usize {
         #[allow(clippy::cast_possible_truncation, reason = "size <= N, a usize")]
-        let size = self.size as usize;
+        let size = self.head.0.size.get() as usize;
         size
     }
 
@@ -195,7 +204,7 @@ impl<const N: usize> CountWindow<N> {
         // word's modification order, which is all the counting argument needs (the sum of the
         // applied slot contributions equals the counts word). A reader that is ordered after a
         // record by some other synchronization sees its effect by coherence.
-        let seq = self.head.fetch_add(1, Ordering::Relaxed);
+        let seq = self.head.seq.fetch_add(1, Ordering::Relaxed);
         self.write(seq, outcome)
     }
 
@@ -213,13 +222,14 @@ impl<const N: usize> CountWindow<N> {
             return 0;
         }
         // Relaxed, as in `record`.
-        let first = self.head.fetch_add(k, Ordering::Relaxed);
+        let first = self.head.seq.fetch_add(k, Ordering::Relaxed);
         let mut landed = 0;
         // The slot and lap of each position, stepped instead of divided per outcome.
-        let n = self.size;
+        let n = self.head.size.get();
+        let (laps, index) = self.head.size.div_rem(first);
         #[allow(clippy::cast_possible_truncation, reason = "first % size < size <= N <= 65536")]
-        let mut index = (first % n) as usize;
-        let mut lap = first / n + 1;
+        let mut index = index as usize;
+        let mut lap = laps + 1;
         for chunk in outcomes.chunks(BATCH_CHUNK) {
             let mut delta = 0u64;
             for &outcome in chunk {
@@ -242,10 +252,9 @@ impl<const N: usize> CountWindow<N> {
 
     /// Writes record `seq` into its slot unless a later lap is already there.
     fn write(&self, seq: u64, outcome: Outcome) -> bool {
-        let n = self.size;
+        let (laps, index) = self.head.size.div_rem(seq);
         #[allow(clippy::cast_possible_truncation, reason = "seq % size < size <= N <= 65536")]
-        let index = (seq % n) as usize;
-        match self.place(index, seq / n + 1, outcome) {
+        match self.place(index as usize, laps + 1, outcome) {
             Some(delta) => {
                 if delta != 0 {
                     self.counts.fetch_add(delta, Ordering::Relaxed);
@@ -281,7 +290,7 @@ impl<const N: usize> CountWindow<N> {
     #[must_use]
     pub fn counts(&self) -> WindowCounts {
         let (calls, failures, slow) = decode(self.counts.load(Ordering::Relaxed));
-        clamp(calls, failures, slow, self.size)
+        clamp(calls, failures, slow, self.head.size.get())
     }
 
     /// Empties every slot. Each slot is emptied by one CAS, so a concurrent record lands either

@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use super::{Outcome, WindowCounts};
 use crate::clock::Nanos;
+use crate::div::Divisor;
 use crate::error::ConfigError;
 use crate::sync::{AtomicU64, CachePadded, Ordering, loom_const_fn, zeroed_array};
 use crate::word::Field;
@@ -98,10 +99,11 @@ const fn is_newer(a: u64, b: u64) -> bool {
 /// Never.
 #[derive(Debug)]
 pub struct TimeWindow<const K: usize> {
-    /// Bucket width `W` in nanoseconds, at least 1.
-    bucket_ns: u64,
-    /// Buckets in use, `1..=K`, fixed at construction.
-    buckets: u64,
+    /// Bucket width `W` in nanoseconds, at least 1 (the epoch of `now` is `now / W`).
+    bucket_ns: Divisor,
+    /// Buckets in use, `1..=K`, fixed at construction (epoch `e` is bucket `e % buckets` in lap
+    /// `e / buckets`).
+    buckets: Divisor,
     /// One more than the newest epoch a record has reached (0: no record yet). Only grows.
     newest: CachePadded<AtomicU64>,
     /// Per bucket, `| tag | calls |`.
@@ -170,8 +172,8 @@ impl<const K: usize> TimeWindow<K> {
                 });
             }
             Ok(TimeWindow {
-                bucket_ns: d / k,
-                buckets: k,
+                bucket_ns: Divisor::new(d / k),
+                buckets: Divisor::new(k),
                 newest: CachePadded(AtomicU64::new(0)),
                 calls: zeroed_array(),
                 outcomes: zeroed_array(),
@@ -195,26 +197,26 @@ impl<const K: usize> TimeWindow<K> {
     /// The width of one bucket.
     #[must_use]
     pub const fn bucket_width(&self) -> Nanos {
-        Nanos::new(self.bucket_ns)
+        Nanos::new(self.bucket_ns.get())
     }
 
     /// The span the window covers (all its buckets).
     #[must_use]
     pub const fn duration(&self) -> Nanos {
-        Nanos::new(self.bucket_ns * self.buckets)
+        Nanos::new(self.bucket_ns.get() * self.buckets.get())
     }
 
     /// The number of buckets in use (`K` unless built by [`with_buckets`](Self::with_buckets)).
     #[must_use]
     pub const fn buckets(&self) -> usize {
         #[allow(clippy::cast_possible_truncation, reason = "buckets <= K, a usize")]
-        let b = self.buckets as usize;
+        let b = self.buckets.get() as usize;
         b
     }
 
     /// The epoch of `now`. The last epoch is kept free so that `epoch + 1` never overflows.
     const fn epoch(&self, now: Nanos) -> u64 {
-        let e = now.as_u64() / self.bucket_ns;
+        let e = self.bucket_ns.div(now.as_u64());
         if e == u64::MAX { u64::MAX - 1 } else { e }
     }
 
@@ -224,7 +226,7 @@ impl<const K: usize> TimeWindow<K> {
         // RMW (which reads the latest value of its word), and each counted outcome is exactly one
         // successful CAS per word; see `CountWindow::record` for the same argument.
         let e = self.epoch(now);
-        let k = self.buckets;
+        let k = self.buckets.get();
         let seen = self.newest.load(Ordering::Relaxed);
         if seen != 0 && (seen - 1).saturating_sub(e) >= k {
             return false;
@@ -235,13 +237,14 @@ impl<const K: usize> TimeWindow<K> {
                 // This call moved the window's time forward from `prev - 1` to `e`. Tags are laps
                 // modulo 2^24, so after a jump of 2^22 laps or more a stale bucket's tag can no
                 // longer be told from a fresh one: empty every bucket unconditionally then.
-                let jump = e / k - (prev.saturating_sub(1)) / k;
+                let jump = self.buckets.div(e) - self.buckets.div(prev.saturating_sub(1));
                 self.sweep(e, prev != 0 && jump >= TAG_HALF / 2);
             }
         }
+        let (lap, slot) = self.buckets.div_rem(e);
         #[allow(clippy::cast_possible_truncation, reason = "e % K < K <= 4096")]
-        let slot = (e % k) as usize;
-        let tag = TAG.get(TAG.place(e / k));
+        let slot = slot as usize;
+        let tag = TAG.get(TAG.place(lap));
         let (Some(calls), Some(outcomes)) = (self.calls.get(slot), self.outcomes.get(slot)) else {
             return false; // unreachable: slot < K
         };
@@ -267,8 +270,9 @@ impl<const K: usize> TimeWindow<K> {
     /// if `all`).
     fn sweep(&self, e: u64, all: bool) {
         let buckets = self.calls.iter().zip(&self.outcomes).take(self.buckets());
+        let (lap, bucket) = self.buckets.div_rem(e);
         for (s, (calls, outcomes)) in buckets.enumerate() {
-            let Some(tag) = expected_tag(e, s as u64, self.buckets) else { continue };
+            let Some(tag) = expected_tag(lap, bucket, s as u64) else { continue };
             for word in [calls, outcomes] {
                 if all {
                     word.swap(TAG.place(tag), Ordering::Relaxed);
@@ -303,13 +307,14 @@ impl<const K: usize> TimeWindow<K> {
         }
         let newest = seen - 1;
         let e = self.epoch(now).max(newest);
-        if e - newest >= self.buckets {
+        if e - newest >= self.buckets.get() {
             return WindowCounts::default();
         }
         let (mut calls, mut failures, mut slow) = (0u64, 0u64, 0u64);
         let buckets = self.calls.iter().zip(&self.outcomes).take(self.buckets());
+        let (lap, bucket) = self.buckets.div_rem(e);
         for (s, (cw, ow)) in buckets.enumerate() {
-            let Some(tag) = expected_tag(e, s as u64, self.buckets) else { continue };
+            let Some(tag) = expected_tag(lap, bucket, s as u64) else { continue };
             let c = cw.load(Ordering::Relaxed);
             if TAG.get(c) == tag {
                 calls += CALLS.get(c);
@@ -343,14 +348,18 @@ impl<const K: usize> TimeWindow<K> {
     }
 }
 
-/// The tag bucket `s` of `k` holds when the window's epoch is `e`: that of the newest epoch
-/// `<= e` that maps to `s`, or `None` if there is none yet (early times, `e < k − 1`).
-fn expected_tag(e: u64, s: u64, k: u64) -> Option<u64> {
-    let back = (e % k + k - s) % k;
-    if back > e {
-        return None;
+/// The tag bucket `s` of `k` holds when the window's epoch `e` is in lap `lap = e / k` at bucket
+/// `bucket = e % k`: that of the newest epoch `<= e` that maps to `s`, or `None` if there is none
+/// yet (early times, `e < k − 1`). That epoch is `lap·k + s` in this lap if `s <= bucket`, else
+/// `(lap − 1)·k + s` in the previous one, which exists only if `lap >= 1`.
+const fn expected_tag(lap: u64, bucket: u64, s: u64) -> Option<u64> {
+    if s <= bucket {
+        Some(TAG.get(TAG.place(lap)))
+    } else if lap >= 1 {
+        Some(TAG.get(TAG.place(lap - 1)))
+    } else {
+        None
     }
-    Some(TAG.get(TAG.place((e - back) / k)))
 }
 
 /// Whether a bucket word counts nothing (whatever its tag). The all-zero initial words have tag
@@ -391,6 +400,21 @@ mod tests {
 
     fn ms(n: u64) -> Nanos {
         Nanos::from_millis(n)
+    }
+
+    /// `expected_tag` from the lap and bucket of `e` equals its definition: the tag of the newest
+    /// epoch `<= e` that maps to bucket `s`, found by stepping back from `e`.
+    #[test]
+    fn expected_tag_is_the_newest_epoch_of_the_bucket() {
+        for k in 1..=9u64 {
+            for e in 0..60u64 {
+                for s in 0..k {
+                    let newest = (0..=e).rev().find(|x| x % k == s);
+                    let want = newest.map(|x| TAG.get(TAG.place(x / k)));
+                    assert_eq!(expected_tag(e / k, e % k, s), want, "e {e} k {k} s {s}");
+                }
+            }
+        }
     }
 
     #[test]
