@@ -1112,6 +1112,26 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         self.state.as_ptr().cast_const()
     }
 
+    /// The closed-state admission alone, for callers that keep a permit as a [`PermitToken`]
+    /// (the C ABI): if the breaker is closed or metrics-only, admits the call exactly as
+    /// [`try_acquire`](Self::try_acquire) would (one load; nothing written, no time read) and
+    /// returns its token; otherwise `None`, and `try_acquire` decides.
+    ///
+    /// ```
+    /// use portcullis::{Nanos, breaker::{BreakerConfig, CountBreaker, TokenKind}};
+    /// let b = CountBreaker::<8>::new(BreakerConfig::DEFAULT).unwrap();
+    /// assert_eq!(b.admit_tracked().map(|t| t.kind()), Some(TokenKind::Tracked));
+    /// b.force_open();
+    /// assert_eq!(b.admit_tracked(), None);
+    /// ```
+    #[inline]
+    #[must_use = "a token stands for an admitted call: record or ignore it"]
+    pub fn admit_tracked(&self) -> Option<PermitToken> {
+        // Acquire: as in `acquire`.
+        let word = self.state.load(Ordering::Acquire);
+        tracked_admission(word).map(|g| PermitToken::from_parts(g, TokenKind::Tracked))
+    }
+
     /// Asks to make a call at `now`.
     ///
     /// # Semantics

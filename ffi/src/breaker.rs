@@ -512,7 +512,32 @@ pub unsafe extern "C" fn pcl_breaker_try_acquire(
     unsafe { acquire(breaker, &At(now_ns), permit_out, retry_after_ns_out) }
 }
 
-/// The body of both admissions.
+/// The closed-state admission, decided before anything else: one load of the state word, the
+/// permit written, and no unwinding frame, because nothing on this path can panic (a load, a
+/// bit test and a write). `None` when the breaker is not closed or metrics-only, or an argument
+/// is NULL: the caller takes the general path, which reports NULLs.
+///
+/// # Safety
+///
+/// As `pcl_breaker_try_acquire`.
+#[inline]
+unsafe fn admit_closed(
+    breaker: *const pcl_breaker,
+    permit_out: *mut pcl_breaker_permit,
+) -> Option<pcl_status> {
+    if permit_out.is_null() {
+        return None;
+    }
+    // SAFETY: NULL is handled by `as_ref`; otherwise the caller guarantees a live breaker.
+    let b = unsafe { breaker.as_ref() }?;
+    let token = on!(b, x => x.admit_tracked())?;
+    // SAFETY: non-NULL; the caller guarantees one valid write.
+    unsafe { permit_out.write(permit(token, Transition::None, None)) };
+    Some(pcl_status::Ok)
+}
+
+/// The body of both admissions: the closed state first ([`admit_closed`]), then every state
+/// inside the unwinding boundary.
 ///
 /// # Safety
 ///
@@ -523,6 +548,10 @@ unsafe fn acquire(
     permit_out: *mut pcl_breaker_permit,
     retry_after_ns_out: *mut u64,
 ) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    if let Some(status) = unsafe { admit_closed(breaker, permit_out) } {
+        return status;
+    }
     if permit_out.is_null() {
         return pcl_status::NullArgument;
     }
