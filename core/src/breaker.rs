@@ -1118,7 +1118,7 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
     /// returns its token; otherwise `None`, and `try_acquire` decides.
     ///
     /// ```
-    /// use portcullis::{Nanos, breaker::{BreakerConfig, CountBreaker, TokenKind}};
+    /// use portcullis::breaker::{BreakerConfig, CountBreaker, TokenKind};
     /// let b = CountBreaker::<8>::new(BreakerConfig::DEFAULT).unwrap();
     /// assert_eq!(b.admit_tracked().map(|t| t.kind()), Some(TokenKind::Tracked));
     /// b.force_open();
