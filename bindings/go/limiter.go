@@ -35,6 +35,8 @@ type LimiterConfig struct {
 	// CoarseClock makes Allow read NowCoarse (CLOCK_MONOTONIC_COARSE: a few ns, but 1-4 ms
 	// resolution) instead of Now (CLOCK_MONOTONIC): permits then become available up to one
 	// tick of that clock late, never early, so the limiter never admits more than its rate.
+	// The coarse clock is read in C, so Allow then makes a cgo call: it costs more than Allow
+	// with the precise clock, which is read and decided in Go.
 	CoarseClock bool
 }
 
