@@ -306,6 +306,28 @@
 #define PCL_LIMITER_NOT_COUNTED UINT64_MAX
 
 /**
+ * The `tat` field of the state word of `pcl_limiter_state_word` (`word & MASK`).
+ */
+#define PCL_LIMITER_WORD_TAT_MASK 1152921504606846975
+
+/**
+ * The generation field of that word (`(word >> SHIFT) & MASK`); its low bit selects the
+ * configuration slot.
+ */
+#define PCL_LIMITER_WORD_GENERATION_SHIFT 60
+
+/**
+ * See `PCL_LIMITER_WORD_GENERATION_SHIFT`.
+ */
+#define PCL_LIMITER_WORD_GENERATION_MASK 7
+
+/**
+ * The last instant, relative to the origin, that a limiter tells apart (about 34.3 years): a
+ * later `now_ns − origin_ns` reads as this one.
+ */
+#define PCL_LIMITER_MAX_RELATIVE_NOW_NS 1080863910568919039
+
+/**
  * `sizeof` a `pcl_limiter`, for static or shared-memory placement.
  */
 #define PCL_LIMITER_SIZE 512
@@ -1424,6 +1446,34 @@ typedef struct {
    */
   uint64_t private_cost;
 } pcl_limiter_reservation;
+
+/**
+ * What `pcl_limiter_state_word` gives: the words a caller reads to decide
+ * `pcl_limiter_try_acquire` inline, and what they are relative to.
+ */
+typedef struct {
+  /**
+   * The limiter's state word.
+   */
+  const uint64_t *state;
+  /**
+   * Four words: the interval and span (`interval × burst`, ns) of even generations, then
+   * those of odd generations.
+   */
+  const uint64_t *slots;
+  /**
+   * The limiter's origin (`origin_ns` of its config).
+   */
+  uint64_t origin_ns;
+  /**
+   * Whether counting is on (then decide with `pcl_limiter_try_acquire`).
+   */
+  bool counting;
+  /**
+   * Whether shadow mode is on (then decide with `pcl_limiter_try_acquire`).
+   */
+  bool shadow;
+} pcl_limiter_words;
 
 /**
  * A limiter's state at one moment.
@@ -2818,6 +2868,47 @@ pcl_status pcl_limiter_reconfigure(const pcl_limiter *limiter,
                                    uint64_t interval_ns,
                                    uint64_t burst,
                                    uint64_t now_ns);
+
+/**
+ * The addresses of the limiter's state word and configuration slots, its origin and its flags
+ * into `*words_out`, for callers that decide `pcl_limiter_try_acquire` inline with atomics of
+ * their own, without a call (the Go package does, to avoid a cgo call).
+ *
+ * Only when `counting` and `shadow` are both false; otherwise call `pcl_limiter_try_acquire`.
+ * For `n >= 1` permits at `now_ns` (`n == 0` is admitted without reading anything):
+ *
+ * 1. `rel = now_ns − origin_ns` (0 if `now_ns < origin_ns`), at most
+ *    `PCL_LIMITER_MAX_RELATIVE_NOW_NS`.
+ * 2. `word = __atomic_load_n(state, __ATOMIC_ACQUIRE)`.
+ * 3. Load the four slot words (relaxed is enough, after step 2); with
+ *    `g = (word >> PCL_LIMITER_WORD_GENERATION_SHIFT) & PCL_LIMITER_WORD_GENERATION_MASK`,
+ *    `interval = slots[2 * (g & 1)]`, `span = slots[2 * (g & 1) + 1]`.
+ * 4. `cost = n × interval`; if it overflows 64 bits or exceeds `span`: exceeds the capacity
+ *    (step 6).
+ * 5. `tat = word & PCL_LIMITER_WORD_TAT_MASK`, `new_tat = max(tat, rel) + cost` (no overflow).
+ *    If `new_tat − rel <= span`, compare-and-swap `*state` from `word` to
+ *    `(word & ~PCL_LIMITER_WORD_TAT_MASK) | new_tat` with release (or stronger) ordering, keeping
+ *    every bit above `tat` as it is: success is `PCL_STATUS_OK`; failure goes back to step 2
+ *    (or 3 with the value the CAS found). Otherwise `PCL_STATUS_RATE_LIMITED` with
+ *    `retry_after = new_tat − rel − span`.
+ * 6. Before returning a refusal, reload the word (acquire); if its generation differs from
+ *    `word`'s, a reconfiguration completed meanwhile (the slot read may be half-written): go
+ *    back to step 3 with the new word.
+ *
+ * The result is exactly `pcl_limiter_try_acquire`'s, and inline decisions mix freely with
+ * calls on the same limiter. Never write the slots, nor the state word except by that CAS. The
+ * pointers are valid while the limiter lives; the layout is part of this version of the ABI
+ * (as the object sizes are).
+ *
+ * Returns `PCL_STATUS_OK` or `PCL_STATUS_NULL_ARGUMENT` (nothing written).
+ *
+ * # Safety
+ *
+ * `limiter` must be NULL or a live limiter; `words_out` NULL or valid for one write.
+ */
+PCL_NODISCARD
+pcl_status pcl_limiter_state_word(const pcl_limiter *limiter,
+                                  pcl_limiter_words *words_out);
 
 /**
  * The limiter's state at `now_ns` into `*stats_out`.

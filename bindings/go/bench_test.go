@@ -1,9 +1,9 @@
 package portcullis
 
 // Benchmarks of the Go binding beside its floors and its peers, in one `go test -bench` run:
-// an empty cgo call, a sync/atomic add and a sync.Mutex counter (floors), and
-// golang.org/x/time/rate and sony/gobreaker (peers). scripts/bench.sh runs them and reports the
-// ratios; `go test -run XXX -bench . -benchtime 1x` only checks that they run.
+// an empty cgo call, a sync/atomic add, a clock read plus a CAS and a sync.Mutex counter
+// (floors), and golang.org/x/time/rate and sony/gobreaker (peers). scripts/bench.sh runs them
+// and reports the ratios; `go test -run XXX -bench . -benchtime 1x` only checks that they run.
 
 import (
 	"errors"
@@ -25,6 +25,35 @@ func BenchmarkBaselineAtomicAdd(b *testing.B) {
 	var n atomic.Uint64
 	for i := 0; i < b.N; i++ {
 		n.Add(1)
+	}
+}
+
+// The floor of an exact rate-limit check on one word with the precise clock: read
+// CLOCK_MONOTONIC (runtime.nanotime) and move a shared word forward by one CAS. With several
+// goroutines every admission takes the word's cache line from another core.
+func BenchmarkBaselineClockCAS(b *testing.B) {
+	var w atomic.Uint64
+	for i := 0; i < b.N; i++ {
+		clockCAS(&w)
+	}
+}
+
+func BenchmarkBaselineClockCASParallel(b *testing.B) {
+	var w atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			clockCAS(&w)
+		}
+	})
+}
+
+func clockCAS(w *atomic.Uint64) {
+	now := uint64(nanotime())
+	for {
+		old := w.Load()
+		if w.CompareAndSwap(old, max(old, now)+1) {
+			return
+		}
 	}
 }
 

@@ -15,8 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // LimiterConfig configures a Limiter (a GCRA rate limiter on one atomic word; semantics in
@@ -32,6 +35,8 @@ type LimiterConfig struct {
 	// CoarseClock makes Allow read NowCoarse (CLOCK_MONOTONIC_COARSE: a few ns, but 1-4 ms
 	// resolution) instead of Now (CLOCK_MONOTONIC): permits then become available up to one
 	// tick of that clock late, never early, so the limiter never admits more than its rate.
+	// The coarse clock is read in C, so Allow then makes a cgo call: it costs more than Allow
+	// with the precise clock, which is read and decided in Go.
 	CoarseClock bool
 }
 
@@ -40,6 +45,13 @@ type LimiterConfig struct {
 type Limiter struct {
 	p      *C.pcl_limiter
 	coarse C.int
+	// The limiter's state word and its four configuration words in C memory
+	// (pcl_limiter_state_word): AcquireAt, AllowN and Allow (with the precise clock) decide on
+	// them in Go, exactly as the C library does, without a cgo call. nil for a limiter with
+	// counting or shadow mode, whose decisions the C library makes.
+	state  *uint64
+	slots  *[4]uint64
+	origin uint64
 }
 
 // NewLimiter makes a limiter of ratePerSecond permits per second with burst permits at most
@@ -51,6 +63,11 @@ func NewLimiter(ratePerSecond, burst uint64) (*Limiter, error) {
 // NewLimiterConfig makes a limiter; an invalid field is reported by its own error
 // (ErrInvalidLimiter...). Its clock starts at Now().
 func NewLimiterConfig(cfg LimiterConfig) (*Limiter, error) {
+	return newLimiter(cfg, Now())
+}
+
+// newLimiter makes a limiter whose clock starts at originNs (tests drive a virtual clock).
+func newLimiter(cfg LimiterConfig, originNs uint64) (*Limiter, error) {
 	if cfg.Interval < 0 {
 		return nil, ErrInvalidLimiterInterval
 	}
@@ -58,7 +75,7 @@ func NewLimiterConfig(cfg LimiterConfig) (*Limiter, error) {
 	c.rate_per_second = C.uint64_t(cfg.RatePerSecond)
 	c.interval_ns = nanos(cfg.Interval)
 	c.burst = C.uint64_t(cfg.Burst)
-	c.origin_ns = C.uint64_t(Now())
+	c.origin_ns = C.uint64_t(originNs)
 	if cfg.StartEmpty {
 		c.start = C.PCL_LIMITER_START_EMPTY
 	} else {
@@ -74,6 +91,13 @@ func NewLimiterConfig(cfg LimiterConfig) (*Limiter, error) {
 	if cfg.CoarseClock {
 		l.coarse = 1
 	}
+	var w C.pcl_limiter_words
+	if C.pcl_limiter_state_word(p, &w) == C.PCL_STATUS_OK && !bool(w.counting) && !bool(w.shadow) {
+		// C memory, freed only by Close: not Go pointers, never moved.
+		l.state = (*uint64)(unsafe.Pointer(w.state))
+		l.slots = (*[4]uint64)(unsafe.Pointer(w.slots))
+		l.origin = uint64(w.origin_ns)
+	}
 	runtime.SetFinalizer(l, (*Limiter).Close)
 	return l, nil
 }
@@ -81,6 +105,7 @@ func NewLimiterConfig(cfg LimiterConfig) (*Limiter, error) {
 // Close frees the limiter. Idempotent; every later call returns ErrClosed (or false).
 func (l *Limiter) Close() error {
 	if l.p != nil {
+		l.state, l.slots = nil, nil
 		C.pcl_limiter_free(l.p)
 		l.p = nil
 		runtime.SetFinalizer(l, nil)
@@ -114,8 +139,69 @@ func count(n int) (C.uint64_t, bool) {
 	return C.uint64_t(n), true
 }
 
-// Allow takes one permit now if it is available (now: see LimiterConfig.CoarseClock).
+// The layout of the state word (pcl_limiter_state_word).
+const (
+	wordTatMask         = uint64(C.PCL_LIMITER_WORD_TAT_MASK)
+	wordGenerationShift = C.PCL_LIMITER_WORD_GENERATION_SHIFT
+	wordGenerationMask  = uint64(C.PCL_LIMITER_WORD_GENERATION_MASK)
+	maxRelativeNow      = uint64(C.PCL_LIMITER_MAX_RELATIVE_NOW_NS)
+)
+
+// acquireWord is pcl_limiter_try_acquire(n, nowNs) decided in Go on the limiter's words, by the
+// procedure pcl_limiter_state_word documents (GCRA: admit iff max(tat, now) + n*interval - now
+// <= interval*burst, then move tat there by one CAS). Go's atomics are sequentially consistent:
+// at least the acquire loads and release CAS the procedure asks for, in program order.
+func acquireWord(state *uint64, slots *[4]uint64, origin, n, nowNs uint64) C.pcl_status {
+	if n == 0 {
+		return C.PCL_STATUS_OK
+	}
+	var rel uint64 // nowNs relative to the origin, clamped to the range the word tells apart
+	if nowNs > origin {
+		rel = min(nowNs-origin, maxRelativeNow)
+	}
+	word := atomic.LoadUint64(state)
+	for {
+		// Both slots are loaded and the one of word's generation taken, as the C library does.
+		e0, e1 := atomic.LoadUint64(&slots[0]), atomic.LoadUint64(&slots[1])
+		o0, o1 := atomic.LoadUint64(&slots[2]), atomic.LoadUint64(&slots[3])
+		interval, span := e0, e1
+		if word>>wordGenerationShift&1 != 0 {
+			interval, span = o0, o1
+		}
+		refusal := C.pcl_status(C.PCL_STATUS_EXCEEDS_CAPACITY)
+		if hi, cost := bits.Mul64(n, interval); hi == 0 && cost <= span {
+			// tat < 2^60 and cost <= span <= 2^56: no overflow.
+			newTat := max(word&wordTatMask, rel) + cost
+			if newTat-rel <= span {
+				// Only tat changes; the generation and the reconfiguration bit are kept.
+				if atomic.CompareAndSwapUint64(state, word, word&^wordTatMask|newTat) {
+					return C.PCL_STATUS_OK
+				}
+				word = atomic.LoadUint64(state)
+				continue
+			}
+			refusal = C.PCL_STATUS_RATE_LIMITED
+		}
+		// A refusal stands unless a reconfiguration completed since word was read: the slot
+		// loads may then have seen it rewrite the slot. Decide again on the new word.
+		again := atomic.LoadUint64(state)
+		if (again^word)>>wordGenerationShift&wordGenerationMask == 0 {
+			return refusal
+		}
+		word = again
+	}
+}
+
+// Allow takes one permit now if it is available (now: see LimiterConfig.CoarseClock). With the
+// precise clock it is decided in Go on the limiter's state word, reading CLOCK_MONOTONIC
+// through the Go runtime, with no cgo call; with the coarse clock, counting or shadow mode it
+// calls the C library.
 func (l *Limiter) Allow() bool {
+	if s := l.state; s != nil && l.coarse == 0 {
+		ok := acquireWord(s, l.slots, l.origin, 1, uint64(nanotime())) == C.PCL_STATUS_OK
+		runtime.KeepAlive(l) // the words stay valid until the decision is done
+		return ok
+	}
 	if l.p == nil {
 		return false
 	}
@@ -132,16 +218,27 @@ func (l *Limiter) AllowN(now time.Time, n int) bool {
 
 // AcquireAt takes n permits at nowNs (a Now reading), all or nothing: nil, ErrRateLimited
 // (nothing taken; see WaitTime), ErrExceedsCapacity (n above the burst: never admissible),
-// ErrInvalidArgument (negative n) or ErrClosed.
+// ErrInvalidArgument (negative n) or ErrClosed. Decided in Go on the limiter's state word, as
+// Allow, unless the limiter counts or is in shadow mode.
 func (l *Limiter) AcquireAt(nowNs uint64, n int) error {
 	cn, ok := count(n)
 	if !ok {
 		return ErrInvalidArgument
 	}
+	if s := l.state; s != nil {
+		st := acquireWord(s, l.slots, l.origin, uint64(cn), nowNs)
+		runtime.KeepAlive(l)
+		return check(st)
+	}
+	return l.acquireC(uint64(cn), nowNs)
+}
+
+// acquireC is AcquireAt decided by the C library.
+func (l *Limiter) acquireC(n, nowNs uint64) error {
 	if l.p == nil {
 		return ErrClosed
 	}
-	err := check(C.pcl_limiter_try_acquire(l.p, cn, C.uint64_t(nowNs), nil))
+	err := check(C.pcl_limiter_try_acquire(l.p, C.uint64_t(n), C.uint64_t(nowNs), nil))
 	runtime.KeepAlive(l)
 	return err
 }

@@ -37,13 +37,25 @@ const GENERATION: Field = Field::new(60, 3);
 const PENDING: Field = Field::new(63, 1);
 const _: () = assert!(Field::disjoint(&[TAT, GENERATION, PENDING]));
 
+/// The layout of the state word a binding needs to decide acquisitions itself
+/// ([`RateLimiter::raw_words`]): `tat` in the low `TAT_BITS` bits, the generation in the next
+/// [`GENERATION_BITS`] bits (its low bit selects the configuration slot), and above it one bit
+/// that only `reconfigure` uses.
+pub const TAT_BITS: u32 = 60;
+/// See [`TAT_BITS`].
+pub const GENERATION_BITS: u32 = 3;
+const _: () = assert!(TAT.mask() == (1 << TAT_BITS) - 1);
+const _: () = assert!(GENERATION.mask() == ((1 << GENERATION_BITS) - 1) << TAT_BITS);
+const _: () = assert!(PENDING.mask() == 1 << (TAT_BITS + GENERATION_BITS));
+
 /// The largest `interval × burst`, in nanoseconds: 2⁵⁶ ns, about 2.28 years.
 pub const MAX_SPAN_NS: u64 = 1 << 56;
 /// The largest theoretical arrival time the word holds.
 const TAT_MAX: u64 = TAT.max();
 /// The last instant (since the origin) the limiter can tell apart: 2⁶⁰ − 2⁵⁶ − 1 ns, about 34.3
 /// years. Later `now` values read as this one, so a `tat` of `now + span` always fits the word.
-const NOW_MAX: u64 = TAT_MAX - MAX_SPAN_NS;
+pub const MAX_RELATIVE_NOW_NS: u64 = TAT_MAX - MAX_SPAN_NS;
+const NOW_MAX: u64 = MAX_RELATIVE_NOW_NS;
 /// The largest rate, in permits per second: one per nanosecond.
 pub const MAX_RATE_PER_SECOND: u64 = 1_000_000_000;
 
@@ -426,8 +438,56 @@ pub struct RateLimiterSnapshot {
     pub shadow: bool,
 }
 
+/// The addresses and constants a binding needs to decide [`RateLimiter::try_acquire_n`] itself,
+/// with atomics of its own and no call (the Go package does, to avoid a cgo call per decision).
+///
+/// # Semantics
+///
+/// Only for a limiter with neither counting nor shadow mode (their decisions also write a
+/// counter or admit a refusal: call the limiter). With `now` the caller's reading on the
+/// limiter's clock, the binding decides `n >= 1` permits exactly as `try_acquire_n` does:
+///
+/// 1. `rel = min(now − origin, MAX_RELATIVE_NOW_NS)` (0 when `now < origin`).
+/// 2. Load the state word with acquire (or stronger) ordering: `word`.
+/// 3. Load the four slot words (any ordering; after the load of `word`) and take the pair of
+///    `word`'s generation: `(slots[0], slots[1])` if bit `TAT_BITS` of `word` is 0, else
+///    `(slots[2], slots[3])`, as `(interval, span)`.
+/// 4. `cost = n × interval`; if it overflows 64 bits or exceeds `span`, the request exceeds the
+///    capacity (go to 7).
+/// 5. `tat = word & (2^TAT_BITS − 1)`; `new_tat = max(tat, rel) + cost` (cannot overflow);
+///    if `new_tat − rel <= span`, compare-and-swap the word from `word` to
+///    `(word & !(2^TAT_BITS − 1)) | new_tat` with release (or stronger) ordering: every bit above
+///    `tat` is kept as it is. Success: admitted. Failure: go back to 2.
+/// 6. Otherwise it is refused, and would fit `new_tat − rel − span` nanoseconds later.
+/// 7. Before returning a refusal, load the word again (acquire, after the slot loads); if its
+///    generation (`TAT_BITS + 1 ..`, [`GENERATION_BITS`] bits) differs from `word`'s, a
+///    reconfiguration completed meanwhile and the slot may have been half-written: go back to 3
+///    with the new word.
+///
+/// `n == 0` is admitted without reading anything. The slot words are never written through these
+/// pointers; the state word only by the compare-and-swap of step 5.
+#[cfg(not(loom))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawWords {
+    /// The state word.
+    pub state: *const u64,
+    /// The two configuration slots: interval and span (ns) of even generations, then of odd
+    /// ones.
+    pub slots: *const [u64; 4],
+    /// The clock reading `tat` is relative to.
+    pub origin: Nanos,
+    /// Whether the limiter counts its decisions (then decide by calling it).
+    pub counting: bool,
+    /// Whether the limiter is in shadow mode (then decide by calling it).
+    pub shadow: bool,
+}
+
 /// One configuration slot: `interval` and `span` (`interval × burst`), in nanoseconds.
+///
+/// `repr(C)`, as [`Config`]: [`RateLimiter::raw_words`] hands out the two slots as four
+/// consecutive words.
 #[derive(Debug)]
+#[repr(C)]
 struct Slot {
     interval: AtomicU64,
     span: AtomicU64,
@@ -590,6 +650,7 @@ pub struct RateLimiter {
 }
 
 #[derive(Debug)]
+#[repr(C)]
 struct Config {
     /// The configuration of even generations.
     even: Slot,
@@ -600,6 +661,15 @@ struct Config {
     counting: bool,
     shadow: bool,
 }
+
+// The four words of `RawWords::slots`: even interval, even span, odd interval, odd span.
+#[cfg(not(loom))]
+const _: () = {
+    use core::mem::offset_of;
+    assert!(offset_of!(Slot, interval) == 0 && offset_of!(Slot, span) == 8);
+    assert!(offset_of!(Config, even) == 0 && offset_of!(Config, odd) == 16);
+    assert!(size_of::<AtomicU64>() == 8 && align_of::<AtomicU64>() == 8);
+};
 
 impl Config {
     /// The slot of `generation`.
@@ -1124,6 +1194,23 @@ impl RateLimiter {
         Quota { interval: p.interval, burst: p.burst() }
     }
 
+    /// The addresses of the state word and the configuration slots, the origin and the flags, for
+    /// a binding that decides acquisitions itself (see [`RawWords`] for the exact procedure). The
+    /// pointers are valid while the limiter lives; nothing may be written through them but the
+    /// compare-and-swap [`RawWords`] describes.
+    #[cfg(not(loom))]
+    #[must_use]
+    pub fn raw_words(&self) -> RawWords {
+        RawWords {
+            state: self.state.as_ptr().cast_const(),
+            // From the whole `Config`, so the pointer covers both slots (layout checked above).
+            slots: core::ptr::from_ref::<Config>(&self.config).cast::<[u64; 4]>(),
+            origin: Nanos::new(self.config.origin),
+            counting: self.config.counting,
+            shadow: self.config.shadow,
+        }
+    }
+
     /// Counters, available permits at `now`, rate and burst, read without writing.
     ///
     /// # Semantics
@@ -1437,6 +1524,118 @@ mod tests {
         for i in 1..=9 {
             l.reconfigure(Quota::per_second(i, i).unwrap(), Nanos::ZERO).unwrap();
             assert_eq!(l.quota(), Quota::per_second(i, i).unwrap());
+        }
+    }
+
+    /// The procedure of [`RawWords`], written against the raw pointers as a binding would.
+    fn raw_try_acquire(raw: RawWords, n: u64, now: u64) -> Result<Decision, InsufficientCapacity> {
+        const TAT_MASK: u64 = (1 << TAT_BITS) - 1;
+        let generation = |w: u64| (w >> TAT_BITS) & ((1 << GENERATION_BITS) - 1);
+        if n == 0 {
+            return Ok(Decision::Admitted);
+        }
+        let rel = now.saturating_sub(raw.origin.as_u64()).min(MAX_RELATIVE_NOW_NS);
+        // SAFETY: the pointers of a live limiter, read and CASed as atomics.
+        let (state, slots) =
+            unsafe { (&*raw.state.cast::<AtomicU64>(), &*raw.slots.cast::<[AtomicU64; 4]>()) };
+        let mut word = state.load(Ordering::Acquire);
+        loop {
+            let s = slots.each_ref().map(|a| a.load(Ordering::Relaxed));
+            let (interval, span) =
+                if generation(word) & 1 == 0 { (s[0], s[1]) } else { (s[2], s[3]) };
+            let refusal = match n.checked_mul(interval) {
+                Some(cost) if cost <= span => {
+                    let tat = word & TAT_MASK;
+                    let new_tat = tat.max(rel) + cost;
+                    if new_tat - rel <= span {
+                        let new = (word & !TAT_MASK) | new_tat;
+                        match state.compare_exchange(
+                            word,
+                            new,
+                            Ordering::Release,
+                            Ordering::Acquire,
+                        ) {
+                            Ok(_) => return Ok(Decision::Admitted),
+                            Err(actual) => {
+                                word = actual;
+                                continue;
+                            }
+                        }
+                    }
+                    Ok(Decision::Rejected { retry_after: Nanos::new(new_tat - rel - span) })
+                }
+                _ => Err(InsufficientCapacity { requested: n, burst: span / interval }),
+            };
+            let again = state.load(Ordering::Acquire);
+            if generation(again) == generation(word) {
+                return refusal;
+            }
+            word = again;
+        }
+    }
+
+    #[test]
+    fn raw_words_decide_as_try_acquire_n() {
+        use crate::rng::SplitMix64;
+        let quotas = [
+            Quota::per_second(10, 3).unwrap(),
+            Quota::per_interval(Nanos::new(7), 1_000).unwrap(),
+            Quota::per_interval(Nanos::new(MAX_SPAN_NS), 1).unwrap(),
+            Quota::per_interval(Nanos::new(1), MAX_SPAN_NS).unwrap(),
+        ];
+        let mut rng = SplitMix64::new(7);
+        for (i, q) in quotas.iter().enumerate() {
+            let config = RateLimiterConfig::new(*q);
+            let origin = Nanos::new(1_000 * i as u64);
+            let (fast, slow) = (RateLimiter::new(config, origin), RateLimiter::new(config, origin));
+            let raw = fast.raw_words();
+            assert!(!raw.counting && !raw.shadow);
+            assert_eq!(raw.origin, origin);
+            let mut now = origin.as_u64();
+            let mut seen = [0u32; 3]; // admitted, refused, above the capacity
+            for step in 0..20_000 {
+                now = match rng.below(20) {
+                    // Anywhere, at every magnitude, beyond the range included.
+                    0 => rng.next_u64() >> rng.below(64),
+                    1 => now.saturating_sub(rng.below(1 << 40)),
+                    _ => now.saturating_add(rng.below(q.interval().as_u64().saturating_mul(2))),
+                };
+                let n = match rng.below(10) {
+                    0 => rng.next_u64(),
+                    1 => 0,
+                    _ => rng.below(4),
+                };
+                match rng.below(50) {
+                    0 => {
+                        let q = quotas[usize::try_from(rng.below(4)).unwrap()];
+                        fast.reconfigure(q, Nanos::new(now)).unwrap();
+                        slow.reconfigure(q, Nanos::new(now)).unwrap();
+                    }
+                    1 => {
+                        let (a, b) = (Nanos::new(now), Nanos::new(rng.next_u64() >> 4));
+                        let r = (
+                            fast.reserve(n, a, b).map(Reservation::into_raw),
+                            slow.reserve(n, a, b),
+                        );
+                        assert_eq!(r.0, r.1.map(Reservation::into_raw));
+                    }
+                    _ => {
+                        let d = raw_try_acquire(raw, n, now);
+                        assert_eq!(
+                            d,
+                            slow.try_acquire_n(n, Nanos::new(now)),
+                            "quota {i}, step {step}, n {n}, now {now}"
+                        );
+                        seen[match d {
+                            Ok(Decision::Admitted) => 0,
+                            Ok(_) => 1,
+                            Err(_) => 2,
+                        }] += 1;
+                    }
+                }
+                assert_eq!(fast.state.load(Ordering::Relaxed), slow.state.load(Ordering::Relaxed));
+            }
+            assert!(seen.iter().all(|&k| k > 100), "quota {i}: {seen:?}");
         }
     }
 

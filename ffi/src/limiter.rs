@@ -35,6 +35,24 @@ pub const PCL_LIMITER_MAX_SPAN_NS: u64 = 72_057_594_037_927_936;
 /// Counters of `pcl_limiter_stats` when counting is off.
 pub const PCL_LIMITER_NOT_COUNTED: u64 = u64::MAX;
 
+/// The `tat` field of the state word of `pcl_limiter_state_word` (`word & MASK`).
+pub const PCL_LIMITER_WORD_TAT_MASK: u64 = 0x0fff_ffff_ffff_ffff;
+/// The generation field of that word (`(word >> SHIFT) & MASK`); its low bit selects the
+/// configuration slot.
+pub const PCL_LIMITER_WORD_GENERATION_SHIFT: u32 = 60;
+/// See `PCL_LIMITER_WORD_GENERATION_SHIFT`.
+pub const PCL_LIMITER_WORD_GENERATION_MASK: u64 = 7;
+/// The last instant, relative to the origin, that a limiter tells apart (about 34.3 years): a
+/// later `now_ns − origin_ns` reads as this one.
+pub const PCL_LIMITER_MAX_RELATIVE_NOW_NS: u64 = 1_080_863_910_568_919_039;
+const _: () = {
+    use portcullis::limiter::{GENERATION_BITS, MAX_RELATIVE_NOW_NS, TAT_BITS};
+    assert!(PCL_LIMITER_WORD_TAT_MASK == (1 << TAT_BITS) - 1);
+    assert!(PCL_LIMITER_WORD_GENERATION_SHIFT == TAT_BITS);
+    assert!(PCL_LIMITER_WORD_GENERATION_MASK == (1 << GENERATION_BITS) - 1);
+    assert!(PCL_LIMITER_MAX_RELATIVE_NOW_NS == MAX_RELATIVE_NOW_NS);
+};
+
 /// `sizeof` a `pcl_limiter`, for static or shared-memory placement.
 pub const PCL_LIMITER_SIZE: usize = 512;
 /// Required alignment of a `pcl_limiter`.
@@ -117,6 +135,24 @@ pub struct pcl_limiter_reservation {
     pub private_word: u64,
     /// Private to the library.
     pub private_cost: u64,
+}
+
+/// What `pcl_limiter_state_word` gives: the words a caller reads to decide
+/// `pcl_limiter_try_acquire` inline, and what they are relative to.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct pcl_limiter_words {
+    /// The limiter's state word.
+    pub state: *const u64,
+    /// Four words: the interval and span (`interval × burst`, ns) of even generations, then
+    /// those of odd generations.
+    pub slots: *const u64,
+    /// The limiter's origin (`origin_ns` of its config).
+    pub origin_ns: u64,
+    /// Whether counting is on (then decide with `pcl_limiter_try_acquire`).
+    pub counting: bool,
+    /// Whether shadow mode is on (then decide with `pcl_limiter_try_acquire`).
+    pub shadow: bool,
 }
 
 /// A limiter's state at one moment.
@@ -429,6 +465,63 @@ pub unsafe extern "C" fn pcl_limiter_reconfigure(
                 Err(_) => pcl_status::ReconfigureInProgress,
             },
             Err(s) => s,
+        })
+    }
+}
+
+/// The addresses of the limiter's state word and configuration slots, its origin and its flags
+/// into `*words_out`, for callers that decide `pcl_limiter_try_acquire` inline with atomics of
+/// their own, without a call (the Go package does, to avoid a cgo call).
+///
+/// Only when `counting` and `shadow` are both false; otherwise call `pcl_limiter_try_acquire`.
+/// For `n >= 1` permits at `now_ns` (`n == 0` is admitted without reading anything):
+///
+/// 1. `rel = now_ns − origin_ns` (0 if `now_ns < origin_ns`), at most
+///    `PCL_LIMITER_MAX_RELATIVE_NOW_NS`.
+/// 2. `word = __atomic_load_n(state, __ATOMIC_ACQUIRE)`.
+/// 3. Load the four slot words (relaxed is enough, after step 2); with
+///    `g = (word >> PCL_LIMITER_WORD_GENERATION_SHIFT) & PCL_LIMITER_WORD_GENERATION_MASK`,
+///    `interval = slots[2 * (g & 1)]`, `span = slots[2 * (g & 1) + 1]`.
+/// 4. `cost = n × interval`; if it overflows 64 bits or exceeds `span`: exceeds the capacity
+///    (step 6).
+/// 5. `tat = word & PCL_LIMITER_WORD_TAT_MASK`, `new_tat = max(tat, rel) + cost` (no overflow).
+///    If `new_tat − rel <= span`, compare-and-swap `*state` from `word` to
+///    `(word & ~PCL_LIMITER_WORD_TAT_MASK) | new_tat` with release (or stronger) ordering, keeping
+///    every bit above `tat` as it is: success is `PCL_STATUS_OK`; failure goes back to step 2
+///    (or 3 with the value the CAS found). Otherwise `PCL_STATUS_RATE_LIMITED` with
+///    `retry_after = new_tat − rel − span`.
+/// 6. Before returning a refusal, reload the word (acquire); if its generation differs from
+///    `word`'s, a reconfiguration completed meanwhile (the slot read may be half-written): go
+///    back to step 3 with the new word.
+///
+/// The result is exactly `pcl_limiter_try_acquire`'s, and inline decisions mix freely with
+/// calls on the same limiter. Never write the slots, nor the state word except by that CAS. The
+/// pointers are valid while the limiter lives; the layout is part of this version of the ABI
+/// (as the object sizes are).
+///
+/// Returns `PCL_STATUS_OK` or `PCL_STATUS_NULL_ARGUMENT` (nothing written).
+///
+/// # Safety
+///
+/// `limiter` must be NULL or a live limiter; `words_out` NULL or valid for one write.
+#[unsafe(no_mangle)]
+#[must_use]
+pub unsafe extern "C" fn pcl_limiter_state_word(
+    limiter: *const pcl_limiter,
+    words_out: *mut pcl_limiter_words,
+) -> pcl_status {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        with(limiter, |l| {
+            let raw = l.0.raw_words();
+            let out = pcl_limiter_words {
+                state: raw.state,
+                slots: raw.slots.cast::<u64>(),
+                origin_ns: raw.origin.as_u64(),
+                counting: raw.counting,
+                shadow: raw.shadow,
+            };
+            write_out(words_out, out)
         })
     }
 }

@@ -147,7 +147,102 @@ static void test_limiter_errors(void) {
     CHECK_STATUS(pcl_limiter_try_acquire(sl, 1, 0, NULL), PCL_STATUS_RATE_LIMITED);
 }
 
+/* The inline decision of pcl_limiter_state_word's documentation, step by step. */
+static pcl_status inline_acquire(const pcl_limiter_words *w, uint64_t n, uint64_t now_ns,
+                                 uint64_t *retry_after_ns) {
+    if (n == 0) return PCL_STATUS_OK;
+    uint64_t rel = now_ns > w->origin_ns ? now_ns - w->origin_ns : 0;
+    if (rel > PCL_LIMITER_MAX_RELATIVE_NOW_NS) rel = PCL_LIMITER_MAX_RELATIVE_NOW_NS;
+    uint64_t *state = (uint64_t *)w->state; /* written only by the CAS below */
+    uint64_t word = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint64_t g = (word >> PCL_LIMITER_WORD_GENERATION_SHIFT) & PCL_LIMITER_WORD_GENERATION_MASK;
+        uint64_t interval = __atomic_load_n(&w->slots[2 * (g & 1)], __ATOMIC_RELAXED);
+        uint64_t span = __atomic_load_n(&w->slots[2 * (g & 1) + 1], __ATOMIC_RELAXED);
+        uint64_t cost;
+        pcl_status refusal = PCL_STATUS_EXCEEDS_CAPACITY;
+        if (!__builtin_mul_overflow(n, interval, &cost) && cost <= span) {
+            uint64_t tat = word & PCL_LIMITER_WORD_TAT_MASK;
+            uint64_t new_tat = (tat > rel ? tat : rel) + cost;
+            if (new_tat - rel <= span) {
+                uint64_t next = (word & ~(uint64_t)PCL_LIMITER_WORD_TAT_MASK) | new_tat;
+                if (__atomic_compare_exchange_n(state, &word, next, false, __ATOMIC_RELEASE,
+                                                __ATOMIC_ACQUIRE))
+                    return PCL_STATUS_OK;
+                continue; /* `word` holds what the CAS found */
+            }
+            *retry_after_ns = new_tat - rel - span;
+            refusal = PCL_STATUS_RATE_LIMITED;
+        }
+        uint64_t again = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+        if (((again ^ word) >> PCL_LIMITER_WORD_GENERATION_SHIFT & PCL_LIMITER_WORD_GENERATION_MASK) == 0)
+            return refusal;
+        word = again;
+    }
+}
+
+static uint64_t splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void test_limiter_state_word(void) {
+    pcl_limiter_config cfg = pcl_limiter_config_default();
+    cfg.rate_per_second = 10;
+    cfg.burst = 3;
+    cfg.origin_ns = 1000 * MS;
+    pcl_limiter *fast = NULL, *slow = NULL;
+    CHECK_STATUS(pcl_limiter_new(&cfg, &fast), PCL_STATUS_OK);
+    CHECK_STATUS(pcl_limiter_new(&cfg, &slow), PCL_STATUS_OK);
+    pcl_limiter_words w;
+    CHECK_STATUS(pcl_limiter_state_word(NULL, &w), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_limiter_state_word(fast, NULL), PCL_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pcl_limiter_state_word(fast, &w), PCL_STATUS_OK);
+    CHECK(w.state != NULL && w.slots != NULL && w.origin_ns == 1000 * MS && !w.counting && !w.shadow);
+    CHECK(w.slots[0] == 100 * MS && w.slots[1] == 300 * MS);
+    pcl_limiter_words sw;
+    CHECK_STATUS(pcl_limiter_state_word(slow, &sw), PCL_STATUS_OK);
+
+    /* The same random decisions, reconfigurations and reservations on both: same answers. */
+    uint64_t seed = 1, now = cfg.origin_ns;
+    int agreed = 1, admitted = 0, refused = 0;
+    for (int i = 0; i < 5000; i++) {
+        uint64_t r = splitmix(&seed);
+        now = r % 20 == 0 ? splitmix(&seed) >> (r >> 58) : now + splitmix(&seed) % (150 * MS);
+        uint64_t n = r % 7 == 0 ? splitmix(&seed) : (r >> 8) % 4;
+        if (r % 53 == 0) {
+            uint64_t interval = 1 + (r >> 20) % (200 * MS), burst = 1 + (r >> 40) % 5;
+            CHECK_STATUS(pcl_limiter_reconfigure(fast, 0, interval, burst, now), PCL_STATUS_OK);
+            CHECK_STATUS(pcl_limiter_reconfigure(slow, 0, interval, burst, now), PCL_STATUS_OK);
+        } else if (r % 31 == 0) {
+            pcl_limiter_reservation a, b;
+            agreed &= pcl_limiter_reserve(fast, n, now, 500 * MS, &a) ==
+                      pcl_limiter_reserve(slow, n, now, 500 * MS, &b);
+        } else {
+            uint64_t fa = 0, sa = 0;
+            pcl_status f = inline_acquire(&w, n, now, &fa);
+            agreed &= f == pcl_limiter_try_acquire(slow, n, now, &sa) && fa == sa;
+            admitted += f == PCL_STATUS_OK;
+            refused += f == PCL_STATUS_RATE_LIMITED;
+        }
+        agreed &= __atomic_load_n(w.state, __ATOMIC_RELAXED) == __atomic_load_n(sw.state, __ATOMIC_RELAXED);
+    }
+    CHECK(agreed);
+    CHECK(admitted > 500 && refused > 500);
+    pcl_limiter_free(fast);
+    pcl_limiter_free(slow);
+
+    cfg.counting = true;
+    CHECK_STATUS(pcl_limiter_new(&cfg, &fast), PCL_STATUS_OK);
+    CHECK_STATUS(pcl_limiter_state_word(fast, &w), PCL_STATUS_OK);
+    CHECK(w.counting && !w.shadow); /* decide by calling it */
+    pcl_limiter_free(fast);
+}
+
 void test_limiter(void) {
     test_limiter_decisions();
     test_limiter_errors();
+    test_limiter_state_word();
 }
