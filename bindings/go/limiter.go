@@ -211,7 +211,7 @@ func (l *Limiter) Allow() bool {
 }
 
 // AllowN takes n permits at now, all or nothing, if they are available. A negative n, n above
-// the burst and a closed limiter are never allowed (AcquireN tells them apart).
+// the burst and a closed limiter are never allowed (AcquireAt tells them apart).
 func (l *Limiter) AllowN(now time.Time, n int) bool {
 	return l.AcquireAt(NanosOf(now), n) == nil
 }
