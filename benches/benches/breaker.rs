@@ -33,44 +33,22 @@
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use portcullis::Nanos;
 use portcullis::breaker::{BreakerConfig, CountBreaker};
 use portcullis::window::Outcome;
-use portcullis_benches::{Padded, Tally, Threads, measure_each};
+use portcullis_benches::{Group, Padded, Threads};
 
 const NOW: Nanos = Nanos::from_secs(1);
 
 /// The criterion group of every benchmark in this file.
 const GROUP: &str = "breaker";
 
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
-
 /// A breaker that never trips on the outcomes benchmarked here.
 fn closed_breaker() -> CountBreaker<64> {
     CountBreaker::new(BreakerConfig { consecutive_failures: Some(1), ..BreakerConfig::DEFAULT })
         .unwrap_or_else(|e| panic!("bench config: {e}"))
-}
-
-/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
-/// prints for a `2t` id how much the second thread did.
-fn bench(
-    g: &mut Group<'_>,
-    threads: Threads,
-    name: &str,
-    mut op: impl FnMut(),
-    mut background: impl FnMut() + Send,
-) {
-    let tally = Tally::new();
-    let id = threads.id(name);
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
-    });
-    if threads.has_background() {
-        tally.print(&format!("{GROUP}/{id}"));
-    }
 }
 
 /// A packed word's field bumped by a CAS loop, as a breaker's state word would be.
@@ -86,13 +64,12 @@ fn cas_bump(word: &AtomicU64) {
 }
 
 fn baselines(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
     let word = Padded(AtomicU64::new(0));
     let own_word = Padded(AtomicU64::new(0));
     for threads in Threads::WITH_SEPARATE {
         let theirs = threads.object(&word, &own_word);
-        bench(
-            &mut g,
+        g.bench(
             threads,
             "baseline/fetch_add",
             || {
@@ -104,10 +81,9 @@ fn baselines(c: &mut Criterion) {
         );
     }
     for threads in Threads::ALL {
-        bench(&mut g, threads, "baseline/cas_loop", || cas_bump(&word), || cas_bump(&word));
+        g.bench(threads, "baseline/cas_loop", || cas_bump(&word), || cas_bump(&word));
     }
-    bench(
-        &mut g,
+    g.bench(
         Threads::Two,
         "baseline/load_under_writer",
         || {
@@ -128,12 +104,11 @@ fn guarded(b: &CountBreaker<64>) {
 }
 
 fn breaker(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
 
     let closed = closed_breaker();
     for threads in Threads::ALL {
-        bench(
-            &mut g,
+        g.bench(
             threads,
             "closed/try_acquire",
             || {
@@ -164,25 +139,25 @@ fn breaker(c: &mut Criterion) {
         let _ = black_box(closed.record_token(black_box(token), Outcome::Success, NOW));
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "closed/record", record, record);
+        g.bench(threads, "closed/record", record, record);
     }
 
     for threads in Threads::WITH_SEPARATE {
         let (mine, own) = (Padded(closed_breaker()), Padded(closed_breaker()));
         let theirs = threads.object(&mine, &own);
-        bench(&mut g, threads, "closed/guarded_call", || guarded(&mine), || guarded(theirs));
+        g.bench(threads, "closed/guarded_call", || guarded(&mine), || guarded(theirs));
     }
     g.finish();
 }
 
 fn peers(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
     let failsafe = failsafe::Config::new().build();
     let failsafe_call = || {
         black_box(failsafe.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "failsafe/guarded_call", failsafe_call, failsafe_call);
+        g.bench(threads, "failsafe/guarded_call", failsafe_call, failsafe_call);
     }
 
     let recloser = recloser::Recloser::default();
@@ -190,7 +165,7 @@ fn peers(c: &mut Criterion) {
         black_box(recloser.call(|| Ok::<u32, ()>(black_box(1))).is_ok());
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "recloser/guarded_call", recloser_call, recloser_call);
+        g.bench(threads, "recloser/guarded_call", recloser_call, recloser_call);
     }
     g.finish();
 }

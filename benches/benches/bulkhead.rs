@@ -27,37 +27,15 @@
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
 use portcullis::adaptive::{AdaptiveLimit, Aimd, AimdConfig, Gradient, GradientConfig, Sample};
 use portcullis::bulkhead::Bulkhead;
-use portcullis_benches::{Padded, Tally, Threads, measure_each};
+use portcullis_benches::{Group, Padded, Threads};
 use tokio::sync::Semaphore;
 
 /// The criterion group of every benchmark in this file.
 const GROUP: &str = "bulkhead";
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
-
-/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
-/// prints for a `2t` id how much the second thread did.
-fn bench(
-    g: &mut Group<'_>,
-    threads: Threads,
-    name: &str,
-    mut op: impl FnMut(),
-    mut background: impl FnMut() + Send,
-) {
-    let tally = Tally::new();
-    let id = threads.id(name);
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
-    });
-    if threads.has_background() {
-        tally.print(&format!("{GROUP}/{id}"));
-    }
-}
 
 fn fetch_add(a: &AtomicU64) {
     black_box(a.fetch_add(1, Ordering::AcqRel));
@@ -86,13 +64,13 @@ fn tokio_acquire_drop(s: &Semaphore) {
 }
 
 fn bulkhead(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
 
     let atomic = Padded(AtomicU64::new(0));
     let own_atomic = Padded(AtomicU64::new(0));
     for threads in Threads::WITH_SEPARATE {
         let theirs = threads.object(&atomic, &own_atomic);
-        bench(&mut g, threads, "baseline/fetch_add", || fetch_add(&atomic), || fetch_add(theirs));
+        g.bench(threads, "baseline/fetch_add", || fetch_add(&atomic), || fetch_add(theirs));
     }
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_loop(&atomic)));
 
@@ -100,8 +78,7 @@ fn bulkhead(c: &mut Criterion) {
         let (mine, own) =
             (Padded(Bulkhead::new(1_000).unwrap()), Padded(Bulkhead::new(1_000).unwrap()));
         let theirs = threads.object(&mine, &own);
-        bench(
-            &mut g,
+        g.bench(
             threads,
             "bulkhead/acquire_release",
             || acquire_release(&mine),
@@ -115,7 +92,7 @@ fn bulkhead(c: &mut Criterion) {
         black_box(full.try_acquire(black_box(1)).is_err());
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "bulkhead/refusal", refuse, refuse);
+        g.bench(threads, "bulkhead/refusal", refuse, refuse);
     }
     let quiet = Bulkhead::new(1).unwrap().count_refusals(false);
     let _quiet_held = quiet.try_acquire(1).unwrap();
@@ -123,13 +100,12 @@ fn bulkhead(c: &mut Criterion) {
         black_box(quiet.try_acquire(black_box(1)).is_err());
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "bulkhead/refusal_uncounted", refuse_uncounted, refuse_uncounted);
+        g.bench(threads, "bulkhead/refusal_uncounted", refuse_uncounted, refuse_uncounted);
     }
 
     let semaphore = Semaphore::new(1_000);
     for threads in Threads::ALL {
-        bench(
-            &mut g,
+        g.bench(
             threads,
             "tokio/try_acquire_drop",
             || tokio_acquire_drop(&semaphore),

@@ -56,34 +56,11 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::clock::{CoarseClock, MonotonicClock, UpkeepClock};
 use portcullis::limiter::{Decision, Quota, RateLimiter, RateLimiterConfig, Start};
 use portcullis::{Clock, Nanos};
-use portcullis_benches::{Padded, Tally, Threads, measure_each};
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
-
-/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
-/// prints for a `2t` id how much the second thread did.
-fn bench(
-    g: &mut Group<'_>,
-    group: &str,
-    threads: Threads,
-    name: &str,
-    mut op: impl FnMut(),
-    mut background: impl FnMut() + Send,
-) {
-    let tally = Tally::new();
-    let id = threads.id(name);
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
-    });
-    if threads.has_background() {
-        tally.print(&format!("{group}/{id}"));
-    }
-}
+use portcullis_benches::{Group, Padded, Threads};
 
 fn cas_increment(a: &AtomicU64) {
     let mut cur = a.load(Ordering::Acquire);
@@ -115,13 +92,11 @@ const N_AT_ONCE: u64 = 8;
 const NOW_SUPPLIED: &str = "limiter_now_supplied";
 
 fn now_supplied(c: &mut Criterion) {
-    let mut g = c.benchmark_group(NOW_SUPPLIED);
+    let mut g = Group::new(c, NOW_SUPPLIED);
     let word = Padded(AtomicU64::new(0));
     let own_word = Padded(AtomicU64::new(0));
     for threads in Threads::ALL {
-        bench(
-            &mut g,
-            NOW_SUPPLIED,
+        g.bench(
             threads,
             "baseline/fetch_add",
             || {
@@ -134,9 +109,7 @@ fn now_supplied(c: &mut Criterion) {
     }
     for threads in Threads::WITH_SEPARATE {
         let theirs = threads.object(&word, &own_word);
-        bench(
-            &mut g,
-            NOW_SUPPLIED,
+        g.bench(
             threads,
             "baseline/cas_loop",
             || cas_increment(black_box(&word)),
@@ -157,9 +130,7 @@ fn now_supplied(c: &mut Criterion) {
                 clock.store(now, Ordering::Relaxed);
                 let _ = black_box(limiter.try_acquire(Nanos::new(now)));
             };
-            bench(
-                &mut g,
-                NOW_SUPPLIED,
+            g.bench(
                 threads,
                 &format!("{name}/admit"),
                 || tick(&l, &mine),
@@ -171,7 +142,7 @@ fn now_supplied(c: &mut Criterion) {
             let refuse = || {
                 let _ = black_box(l.try_acquire(black_box(Nanos::ZERO)));
             };
-            bench(&mut g, NOW_SUPPLIED, threads, &format!("{name}/refuse"), refuse, refuse);
+            g.bench(threads, &format!("{name}/refuse"), refuse, refuse);
         }
     }
 
@@ -180,9 +151,7 @@ fn now_supplied(c: &mut Criterion) {
     let step = 4 * N_AT_ONCE;
     assert!(l.try_acquire_n(N_AT_ONCE, Nanos::ZERO).is_ok_and(Decision::is_admitted));
     let mut now = 0u64;
-    bench(
-        &mut g,
-        NOW_SUPPLIED,
+    g.bench(
         Threads::One,
         &format!("gcra/admit_n{N_AT_ONCE}"),
         || {
@@ -201,7 +170,7 @@ fn now_supplied(c: &mut Criterion) {
 const WITH_CLOCK: &str = "limiter_with_clock";
 
 fn with_clock(c: &mut Criterion) {
-    let mut g = c.benchmark_group(WITH_CLOCK);
+    let mut g = Group::new(c, WITH_CLOCK);
     let gov_clock = governor::clock::DefaultClock::default();
     let coarse = CoarseClock::new();
     let monotonic = MonotonicClock::new();
@@ -287,7 +256,7 @@ fn with_clock(c: &mut Criterion) {
             let call = || {
                 black_box(op());
             };
-            bench(&mut g, WITH_CLOCK, threads, name, call, call);
+            g.bench(threads, name, call, call);
         }
         assert_eq!(op(), admits, "{name}: the limiter still decides as its quota says");
     }

@@ -14,7 +14,6 @@
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
@@ -22,22 +21,10 @@ use portcullis::deadline::{Deadline, decode_grpc_timeout, encode_grpc_timeout};
 use portcullis::health::{HealthConfig, HealthMachine};
 use portcullis::hedge::{HedgeBudget, HedgeConfig, HedgePolicy};
 use portcullis::histogram::Histogram;
-use portcullis_benches::{Tally, Threads, measure_each};
-
-/// Times `iters` runs of `op` on the measuring thread while `hammer` runs in a loop on a second
-/// thread for the whole timed interval (`portcullis_benches::measure`: the two threads pinned to
-/// two CPUs, the second one running before the timing starts).
-fn with_background<T: Sync>(
-    obj: &T,
-    iters: u64,
-    hammer: impl Fn(&T) + Sync,
-    op: impl Fn(&T),
-) -> Duration {
-    measure_each(Threads::Two, iters, || op(obj), || hammer(obj), &Tally::new())
-}
+use portcullis_benches::{Group, Threads};
 
 /// The raw baselines every group carries: one `fetch_add`, and a `compare_exchange` loop.
-fn baselines(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+fn baselines(g: &mut Group<'_>) {
     let word = AtomicU64::new(0);
     g.bench_function("baseline/fetch_add/1t", |b| {
         b.iter(|| black_box(word.fetch_add(1, Ordering::Relaxed)));
@@ -58,24 +45,20 @@ fn baselines(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallT
             }
         });
     });
-    g.bench_function("baseline/fetch_add/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                &word,
-                iters,
-                |w| {
-                    w.fetch_add(1, Ordering::Relaxed);
-                },
-                |w| {
-                    black_box(w.fetch_add(1, Ordering::Relaxed));
-                },
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "baseline/fetch_add",
+        || {
+            black_box(word.fetch_add(1, Ordering::Relaxed));
+        },
+        || {
+            word.fetch_add(1, Ordering::Relaxed);
+        },
+    );
 }
 
 fn histogram(c: &mut Criterion) {
-    let mut g = c.benchmark_group("histogram");
+    let mut g = Group::new(c, "histogram");
     baselines(&mut g);
     let h: Histogram = Histogram::new();
     let mut v = 0u64;
@@ -85,16 +68,12 @@ fn histogram(c: &mut Criterion) {
             h.record(black_box(Nanos::new(v)));
         });
     });
-    g.bench_function("histogram/record/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                &h,
-                iters,
-                |h| h.record(Nanos::new(50_000)),
-                |h| h.record(black_box(Nanos::new(50_000))),
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "histogram/record",
+        || h.record(black_box(Nanos::new(50_000))),
+        || h.record(Nanos::new(50_000)),
+    );
     fill(&h);
     g.bench_function("histogram/percentile/1t", |b| {
         b.iter(|| black_box(h.percentiles(&[500_000, 950_000])));
@@ -114,9 +93,7 @@ fn fill<const SUB: usize, const OCT: usize>(h: &Histogram<SUB, OCT>) {
 
 /// `histogram_sub<SUB>/record/1t` and `histogram_sub<SUB>/percentile/1t`: as `histogram/...`
 /// (which is `SUB = 32, OCT = 36`), with `SUB` sub-buckets per power of two and `OCT` rows.
-fn sized<const SUB: usize, const OCT: usize>(
-    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-) {
+fn sized<const SUB: usize, const OCT: usize>(g: &mut Group<'_>) {
     let h: Histogram<SUB, OCT> = Histogram::new();
     let mut v = 0u64;
     g.bench_function(format!("histogram_sub{SUB}/record/1t"), |b| {
@@ -132,7 +109,7 @@ fn sized<const SUB: usize, const OCT: usize>(
 }
 
 fn hedge(c: &mut Criterion) {
-    let mut g = c.benchmark_group("hedge");
+    let mut g = Group::new(c, "hedge");
     baselines(&mut g);
     let policy: HedgePolicy = HedgePolicy::new(HedgeConfig::DEFAULT).unwrap();
     for i in 0..1_000u64 {
@@ -142,20 +119,16 @@ fn hedge(c: &mut Criterion) {
     let now = Nanos::from_secs(1);
     let _ = black_box(policy.decide(0, now));
     g.bench_function("hedge/decide/1t", |b| b.iter(|| black_box(policy.decide(black_box(0), now))));
-    g.bench_function("hedge/decide/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                &policy,
-                iters,
-                |p| {
-                    let _ = black_box(p.decide(0, now));
-                },
-                |p| {
-                    let _ = black_box(p.decide(black_box(0), now));
-                },
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "hedge/decide",
+        || {
+            let _ = black_box(policy.decide(black_box(0), now));
+        },
+        || {
+            let _ = black_box(policy.decide(0, now));
+        },
+    );
     g.bench_function("hedge/record_latency/1t", |b| {
         b.iter(|| policy.record_latency(black_box(Nanos::from_micros(250)), now));
     });
@@ -170,7 +143,7 @@ fn hedge(c: &mut Criterion) {
 }
 
 fn deadline(c: &mut Criterion) {
-    let mut g = c.benchmark_group("deadline");
+    let mut g = Group::new(c, "deadline");
     baselines(&mut g);
     let d = Deadline::at(Nanos::from_secs(10));
     let mut t = 0u64;
@@ -191,7 +164,7 @@ fn deadline(c: &mut Criterion) {
 }
 
 fn health(c: &mut Criterion) {
-    let mut g = c.benchmark_group("health");
+    let mut g = Group::new(c, "health");
     baselines(&mut g);
     let m = HealthMachine::new(HealthConfig::DEFAULT).unwrap();
     let mut i = 0u64;

@@ -8,7 +8,6 @@
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
@@ -16,19 +15,7 @@ use portcullis::retry::{
     Backoff, ErrorClass, Jitter, RatioBudget, RatioBudgetConfig, RetryConfig, RetryPolicy,
     RetryState, RetryThrottle, ThrottleConfig,
 };
-use portcullis_benches::{Tally, Threads, measure_each};
-
-/// Runs `op` `iters` times on this thread while `background` runs in a loop on another thread
-/// for the whole timed interval; returns the measured thread's time (`portcullis_benches::measure`:
-/// the two threads pinned to two CPUs, the second one running before the timing starts).
-fn with_background<T: Sync>(
-    iters: u64,
-    shared: &T,
-    background: impl Fn(&T) + Sync,
-    op: impl Fn(&T),
-) -> Duration {
-    measure_each(Threads::Two, iters, || op(shared), || background(shared), &Tally::new())
-}
+use portcullis_benches::{Group, Threads};
 
 fn cas_increment(a: &AtomicU64) {
     let mut cur = a.load(Ordering::Relaxed);
@@ -41,27 +28,23 @@ fn cas_increment(a: &AtomicU64) {
 }
 
 fn retry(c: &mut Criterion) {
-    let mut g = c.benchmark_group("retry");
+    let mut g = Group::new(c, "retry");
 
     let word = AtomicU64::new(0);
     g.bench_function("baseline/fetch_add/1t", |b| {
         b.iter(|| black_box(word.fetch_add(1, Ordering::Relaxed)));
     });
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_increment(black_box(&word))));
-    g.bench_function("baseline/fetch_add/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                &word,
-                |w| {
-                    w.fetch_add(1, Ordering::Relaxed);
-                },
-                |w| {
-                    black_box(w.fetch_add(1, Ordering::Relaxed));
-                },
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "baseline/fetch_add",
+        || {
+            black_box(word.fetch_add(1, Ordering::Relaxed));
+        },
+        || {
+            word.fetch_add(1, Ordering::Relaxed);
+        },
+    );
 
     // A retry decision: exponential backoff with full jitter, from a call four retries in.
     let policy = RetryPolicy::new(RetryConfig {
@@ -90,22 +73,18 @@ fn retry(c: &mut Criterion) {
             black_box(throttle.record_failure())
         });
     });
-    g.bench_function("throttle/record_failure/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                &throttle,
-                |t| {
-                    t.record_success();
-                    t.record_failure();
-                },
-                |t| {
-                    t.record_success();
-                    black_box(t.record_failure());
-                },
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "throttle/record_failure",
+        || {
+            throttle.record_success();
+            black_box(throttle.record_failure());
+        },
+        || {
+            throttle.record_success();
+            throttle.record_failure();
+        },
+    );
 
     // Finagle ratio budget: a deposit (a request) and a withdrawal (a retry), one ratio each.
     let ratio = RatioBudget::<10>::new(RatioBudgetConfig {
@@ -120,22 +99,18 @@ fn retry(c: &mut Criterion) {
             black_box(ratio.try_withdraw(now))
         });
     });
-    g.bench_function("ratio/deposit_withdraw/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                &ratio,
-                |r| {
-                    r.deposit(now);
-                    r.try_withdraw(now);
-                },
-                |r| {
-                    r.deposit(now);
-                    black_box(r.try_withdraw(now));
-                },
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "ratio/deposit_withdraw",
+        || {
+            ratio.deposit(now);
+            black_box(ratio.try_withdraw(now));
+        },
+        || {
+            ratio.deposit(now);
+            ratio.try_withdraw(now);
+        },
+    );
     g.finish();
 }
 

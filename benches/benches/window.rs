@@ -31,11 +31,10 @@
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
 use portcullis::window::{CountWindow, Outcome, TimeWindow};
-use portcullis_benches::{Padded, Tally, Threads, measure};
+use portcullis_benches::{Group, Padded, Threads};
 
 /// Slots of the count window measured with one and two threads.
 const N: usize = 100;
@@ -48,8 +47,6 @@ const PUBLISH_EVERY: u64 = 1_000;
 
 /// The criterion group of every benchmark in this file.
 const GROUP: &str = "window";
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
 /// Outcomes in runs of `N`: `N` of one kind, then `N` of the other, and so on. Recorded by one
 /// thread into a count window of `N` slots whose last `N` outcomes are of the other kind, every
@@ -116,37 +113,22 @@ fn time_window<const B: usize>() -> TimeWindow<B> {
     TimeWindow::new(Nanos::from_secs(1)).expect("one second splits into whole buckets")
 }
 
-/// Prints, for a `2t` benchmark, how much the background thread did while the timer ran.
-fn report_background(id: &str, threads: Threads, tally: &Tally) {
-    if threads.has_background() {
-        tally.print(&format!("{GROUP}/{id}"));
-    }
-}
-
 fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
     let word = Padded(AtomicU64::new(0));
     let own_word = Padded(AtomicU64::new(0));
     let theirs = threads.object(&word, &own_word);
-    let tally = Tally::new();
-    let id = threads.id("baseline/fetch_add");
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(word.fetch_add(1, Ordering::Relaxed));
-                    }
-                },
-                || {
-                    black_box(theirs.fetch_add(1, Ordering::Relaxed));
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    g.bench_loop(
+        threads,
+        "baseline/fetch_add",
+        |n| {
+            for _ in 0..n {
+                black_box(word.fetch_add(1, Ordering::Relaxed));
+            }
+        },
+        || {
+            black_box(theirs.fetch_add(1, Ordering::Relaxed));
+        },
+    );
 }
 
 /// `count<S>/record_success`: the background thread (if any) records into the same window, or
@@ -154,27 +136,19 @@ fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
 fn count_record_success<const S: usize>(g: &mut Group<'_>, threads: Threads) {
     let (w, own) = (Padded(full_count_window::<S>()), Padded(full_count_window::<S>()));
     let theirs = threads.object(&w, &own);
-    let tally = Tally::new();
-    let id = threads.id(&format!("count{S}/record_success"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(w.record(black_box(Outcome::Success)));
-                    }
-                },
-                || {
-                    black_box(theirs.record(black_box(Outcome::Success)));
-                },
-                &tally,
-            )
-        });
-    });
+    g.bench_loop(
+        threads,
+        &format!("count{S}/record_success"),
+        |n| {
+            for _ in 0..n {
+                black_box(w.record(black_box(Outcome::Success)));
+            }
+        },
+        || {
+            black_box(theirs.record(black_box(Outcome::Success)));
+        },
+    );
     assert_eq!(w.counts().failures, 0, "the window stayed full of successes");
-    report_background(&id, threads, &tally);
 }
 
 /// Checks that [`Runs`] does what `count100/record_alternating` claims: recorded alone into a
@@ -205,26 +179,18 @@ fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
     // (alone) each of its records evicts the other kind.
     let mut measured_runs = Runs::new(Outcome::Failure, N);
     let mut background_runs = Runs::new(Outcome::Failure, N);
-    let tally = Tally::new();
-    let id = threads.id("count100/record_alternating");
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    measured_runs.run(n, |o| {
-                        black_box(w.record(black_box(o)));
-                    });
-                },
-                || {
-                    black_box(w.record(black_box(background_runs.next_outcome())));
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    g.bench_loop(
+        threads,
+        "count100/record_alternating",
+        |n| {
+            measured_runs.run(n, |o| {
+                black_box(w.record(black_box(o)));
+            });
+        },
+        || {
+            black_box(w.record(black_box(background_runs.next_outcome())));
+        },
+    );
 }
 
 fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
@@ -232,26 +198,18 @@ fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
     // Alone on the window (the measured thread only reads), and kept across samples, so every
     // background record evicts the other kind and writes the counts word the reader loads.
     let mut background_runs = Runs::new(Outcome::Failure, S);
-    let tally = Tally::new();
-    let id = threads.id(&format!("count{S}/counts"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(&w.counts());
-                    }
-                },
-                || {
-                    black_box(w.record(black_box(background_runs.next_outcome())));
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    g.bench_loop(
+        threads,
+        &format!("count{S}/counts"),
+        |n| {
+            for _ in 0..n {
+                black_box(&w.counts());
+            }
+        },
+        || {
+            black_box(w.record(black_box(background_runs.next_outcome())));
+        },
+    );
 }
 
 /// `time<B>/<op>`: records of `outcome`.
@@ -262,37 +220,29 @@ fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, ou
     // behind, which is well inside the window.
     let mut now = 0u64;
     let clock = Padded(AtomicU64::new(0));
-    let tally = Tally::new();
-    let id = threads.id(&format!("time{B}/{op}"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    let mut left = n;
-                    while left > 0 {
-                        let run = left.min(PUBLISH_EVERY);
-                        // Relaxed: the background thread needs a recent time, not a fence.
-                        clock.store(now, Ordering::Relaxed);
-                        for _ in 0..run {
-                            black_box(w.record(black_box(outcome), Nanos::new(now)));
-                            now += STEP_NS;
-                        }
-                        left -= run;
-                    }
-                },
-                || {
-                    let t = Nanos::new(clock.load(Ordering::Relaxed));
-                    black_box(w.record(black_box(outcome), t));
-                },
-                &tally,
-            )
-        });
-    });
+    g.bench_loop(
+        threads,
+        &format!("time{B}/{op}"),
+        |n| {
+            let mut left = n;
+            while left > 0 {
+                let run = left.min(PUBLISH_EVERY);
+                // Relaxed: the background thread needs a recent time, not a fence.
+                clock.store(now, Ordering::Relaxed);
+                for _ in 0..run {
+                    black_box(w.record(black_box(outcome), Nanos::new(now)));
+                    now += STEP_NS;
+                }
+                left -= run;
+            }
+        },
+        || {
+            let t = Nanos::new(clock.load(Ordering::Relaxed));
+            black_box(w.record(black_box(outcome), t));
+        },
+    );
     // (`now` is still 0 when a filter skipped this benchmark.)
     assert!(now == 0 || w.counts(Nanos::new(now)).calls > 0, "the records landed in the window");
-    report_background(&id, threads, &tally);
 }
 
 fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
@@ -312,34 +262,24 @@ fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
     assert_eq!(w.counts(read_at).calls, span / fill_step, "every bucket holds outcomes");
     // The background thread goes on from there, kept across samples so its time never goes
     // backwards. A read at `read_at` reads at the window's newest time, which it advances.
-    let tally = Tally::new();
-    let id = threads.id(&format!("time{B}/counts"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(&w.counts(black_box(read_at)));
-                    }
-                },
-                || {
-                    black_box(
-                        w.record(black_box(Outcome::from_parts(failed, false)), Nanos::new(now)),
-                    );
-                    failed = !failed;
-                    now += STEP_NS;
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    g.bench_loop(
+        threads,
+        &format!("time{B}/counts"),
+        |n| {
+            for _ in 0..n {
+                black_box(&w.counts(black_box(read_at)));
+            }
+        },
+        || {
+            black_box(w.record(black_box(Outcome::from_parts(failed, false)), Nanos::new(now)));
+            failed = !failed;
+            now += STEP_NS;
+        },
+    );
 }
 
 fn window(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
     for threads in Threads::ALL {
         baseline_fetch_add(&mut g, threads);
         count_record_success::<N>(&mut g, threads);
