@@ -52,8 +52,10 @@ from pathlib import Path
 BASELINES: list[tuple[str, str, str]] = [
     # The breaker's admission beside a recorder: an acquire load of a word another thread writes.
     ("^breaker$", r"^closed/try_acquire/2t$", "load_under_writer"),
-    # The breaker's record: a CAS loop on its packed state word.
+    # The breaker's record: a CAS loop on its packed state word; beside a second thread on a
+    # breaker of its own, the same loop with each thread on a word of its own.
     ("^breaker$", r"^closed/record/", "cas_loop"),
+    ("^breaker$", r"^closed/record_separate/2t$", "cas_loop_separate"),
     # Two threads on separate objects: the raw operation with each thread on its own word.
     ("^limiter_now_supplied$", r"_separate/2t$", "cas_loop_separate"),
     (".", r"_separate/2t$", "fetch_add_separate"),
@@ -238,6 +240,9 @@ TARGETS = [
             "target": True,
         }
         for what, group, op in (
+            ("breaker: closed admission", "breaker", "closed/try_acquire"),
+            ("breaker: open rejection", "breaker", "open/try_acquire"),
+            ("breaker: record", "breaker", "closed/record"),
             ("breaker: guarded call", "breaker", "closed/guarded_call"),
             ("limiter: admit, now supplied", "limiter_now_supplied", "gcra/admit"),
             ("bulkhead: try-acquire + release", "bulkhead", "bulkhead/acquire_release"),
