@@ -56,8 +56,9 @@ BASELINES: list[tuple[str, str, str]] = [
     # breaker of its own, the same loop with each thread on a word of its own.
     ("^breaker$", r"^closed/record/", "cas_loop"),
     ("^breaker$", r"^closed/record_separate/2t$", "cas_loop_separate"),
-    # Two threads on separate objects: the raw operation with each thread on its own word.
-    ("^limiter_now_supplied$", r"_separate/2t$", "cas_loop_separate"),
+    # Two threads on separate objects: the raw operation with each thread on its own word (for
+    # the limiter's admissions, the compare_exchange loop they are divided by below).
+    ("^limiter_now_supplied$", r"/admit(_n\d+)?_separate/2t$", "cas_loop_separate"),
     (".", r"_separate/2t$", "fetch_add_separate"),
     # The limiter's admit (now supplied), of one permit or of N at once: one successful
     # compare_exchange loop.
@@ -245,6 +246,8 @@ TARGETS = [
             ("breaker: record", "breaker", "closed/record"),
             ("breaker: guarded call", "breaker", "closed/guarded_call"),
             ("limiter: admit, now supplied", "limiter_now_supplied", "gcra/admit"),
+            ("limiter: admit 8 at once, now supplied", "limiter_now_supplied", "gcra/admit_n8"),
+            ("limiter: refusal, now supplied", "limiter_now_supplied", "gcra/refuse"),
             ("bulkhead: try-acquire + release", "bulkhead", "bulkhead/acquire_release"),
             ("count window: record", "window", "count100/record_success"),
         )
