@@ -25,6 +25,11 @@
 //! "Alternating" is in runs of 100 rather than success, failure, success, …: with an even `N`,
 //! a per-record alternation puts back in each slot the kind it evicts, which is the cheap path.
 //!
+//! Every window, and the state either thread changes as it goes (its place in a pattern, its
+//! time), is in a `Padded` of its own: the second thread reads the locals of the benchmark's
+//! frame it captures, and a line it shares with state the measured thread writes would add false
+//! sharing to what a `2t` row measures.
+//!
 //! The outcome passed to `record` goes through `black_box`, as a caller's outcome is known only
 //! at run time; every result goes through `black_box`.
 
@@ -174,11 +179,11 @@ fn check_runs_evict_the_other_kind() {
 
 fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
     check_runs_evict_the_other_kind();
-    let w = full_count_window::<N>();
+    let w = Padded(full_count_window::<N>());
     // The window holds N successes: the measured pattern starts with a run of failures, so
     // (alone) each of its records evicts the other kind.
-    let mut measured_runs = Runs::new(Outcome::Failure, N);
-    let mut background_runs = Runs::new(Outcome::Failure, N);
+    let mut measured_runs = Padded(Runs::new(Outcome::Failure, N));
+    let mut background_runs = Padded(Runs::new(Outcome::Failure, N));
     g.bench_loop(
         threads,
         "count100/record_alternating",
@@ -194,10 +199,10 @@ fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
 }
 
 fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
-    let w = full_count_window::<S>();
+    let w = Padded(full_count_window::<S>());
     // Alone on the window (the measured thread only reads), and kept across samples, so every
     // background record evicts the other kind and writes the counts word the reader loads.
-    let mut background_runs = Runs::new(Outcome::Failure, S);
+    let mut background_runs = Padded(Runs::new(Outcome::Failure, S));
     g.bench_loop(
         threads,
         &format!("count{S}/counts"),
@@ -214,11 +219,11 @@ fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
 
 /// `time<B>/<op>`: records of `outcome`.
 fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, outcome: Outcome) {
-    let w = time_window::<B>();
+    let w = Padded(time_window::<B>());
     // The measured thread's `now`, kept across samples so time never goes backwards; the
     // background thread records at the last published value, at most `PUBLISH_EVERY` records
     // behind, which is well inside the window.
-    let mut now = 0u64;
+    let mut now = Padded(0u64);
     let clock = Padded(AtomicU64::new(0));
     g.bench_loop(
         threads,
@@ -228,10 +233,10 @@ fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, ou
             while left > 0 {
                 let run = left.min(PUBLISH_EVERY);
                 // Relaxed: the background thread needs a recent time, not a fence.
-                clock.store(now, Ordering::Relaxed);
+                clock.store(*now, Ordering::Relaxed);
                 for _ in 0..run {
-                    black_box(w.record(black_box(outcome), Nanos::new(now)));
-                    now += STEP_NS;
+                    black_box(w.record(black_box(outcome), Nanos::new(*now)));
+                    *now += STEP_NS;
                 }
                 left -= run;
             }
@@ -242,11 +247,11 @@ fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, ou
         },
     );
     // (`now` is still 0 when a filter skipped this benchmark.)
-    assert!(now == 0 || w.counts(Nanos::new(now)).calls > 0, "the records landed in the window");
+    assert!(*now == 0 || w.counts(Nanos::new(*now)).calls > 0, "the records landed in the window");
 }
 
 fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
-    let w = time_window::<B>();
+    let w = Padded(time_window::<B>());
     // Outcomes in all B buckets: one second of records, 1 ms apart, successes and failures in
     // turn (what a read costs does not depend on how many outcomes a bucket counts).
     let span = Nanos::from_secs(1).as_u64();
@@ -260,8 +265,10 @@ fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
     }
     let read_at = Nanos::new(now - fill_step);
     assert_eq!(w.counts(read_at).calls, span / fill_step, "every bucket holds outcomes");
-    // The background thread goes on from there, kept across samples so its time never goes
-    // backwards. A read at `read_at` reads at the window's newest time, which it advances.
+    // The background thread goes on from there (its outcome and time, which it changes on every
+    // record), kept across samples so its time never goes backwards. A read at `read_at` reads
+    // at the window's newest time, which it advances.
+    let mut next = Padded((failed, now));
     g.bench_loop(
         threads,
         &format!("time{B}/counts"),
@@ -271,9 +278,10 @@ fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
             }
         },
         || {
-            black_box(w.record(black_box(Outcome::from_parts(failed, false)), Nanos::new(now)));
-            failed = !failed;
-            now += STEP_NS;
+            let (failed, now) = &mut *next;
+            black_box(w.record(black_box(Outcome::from_parts(*failed, false)), Nanos::new(*now)));
+            *failed = !*failed;
+            *now += STEP_NS;
         },
     );
 }
