@@ -250,6 +250,7 @@ TARGETS = [
             ("limiter: refusal, now supplied", "limiter_now_supplied", "gcra/refuse"),
             ("bulkhead: try-acquire + release", "bulkhead", "bulkhead/acquire_release"),
             ("count window: record", "window", "count100/record_success"),
+            ("time window: record", "window", "time10/record_success"),
         )
     ],
     # Retry and histogram.

@@ -13,6 +13,7 @@
 //! | `count100/record_alternating` | `record` with outcomes in runs of 100 (100 failures, 100 successes, …), so every record evicts the other kind and updates the counts word | the same pattern (interleaved with the measured thread's, so only some of the records evict the other kind) |
 //! | `count100/counts` | `CountWindow<100>::counts()` | records in runs of 100 as above, alone on the window, so every one of its records writes the counts word |
 //! | `time10/record_success` | `TimeWindow<10>` over 1 s (buckets of 100 ms): `record(Success, now)`, `now` advancing 1 µs per record (a new bucket every 100,000 records) | records successes at the measured thread's time (published every 1,000 records) |
+//! | `time10/record_success_separate/2t` | as `time10/record_success` | records successes into a window of its own, at a time of its own advancing 1 µs per record |
 //! | `time10/record_failure` | the same with `Failure` (a second word per bucket) | records failures likewise |
 //! | `time10/counts` | `counts(now)` on a window holding outcomes in all 10 buckets | records successes and failures in turn, `now` advancing 1 µs per record |
 //! | `count10/…/1t`, `count1000/…/1t` | `record_success` and `counts` as for `count100`, with 10 and 1,000 slots | - |
@@ -217,14 +218,20 @@ fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
     );
 }
 
-/// `time<B>/<op>`: records of `outcome`.
+/// `time<B>/<op>`: records of `outcome`. The background thread (if any) records into the same
+/// window, or into a window of its own with [`Threads::TwoSeparate`].
 fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, outcome: Outcome) {
-    let w = Padded(time_window::<B>());
+    let (w, own) = (Padded(time_window::<B>()), Padded(time_window::<B>()));
+    let theirs = threads.object(&w, &own);
     // The measured thread's `now`, kept across samples so time never goes backwards; the
     // background thread records at the last published value, at most `PUBLISH_EVERY` records
     // behind, which is well inside the window.
     let mut now = Padded(0u64);
     let clock = Padded(AtomicU64::new(0));
+    // On a window of its own, the background thread keeps a time of its own instead (advancing
+    // as the measured thread's does), so that it reads no line the measured thread writes.
+    let separate = threads == Threads::TwoSeparate;
+    let mut own_now = Padded(0u64);
     g.bench_loop(
         threads,
         &format!("time{B}/{op}"),
@@ -242,8 +249,13 @@ fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, ou
             }
         },
         || {
-            let t = Nanos::new(clock.load(Ordering::Relaxed));
-            black_box(w.record(black_box(outcome), t));
+            let t = if separate {
+                *own_now += STEP_NS;
+                *own_now
+            } else {
+                clock.load(Ordering::Relaxed)
+            };
+            black_box(theirs.record(black_box(outcome), Nanos::new(t)));
         },
     );
     // (`now` is still 0 when a filter skipped this benchmark.)
@@ -300,6 +312,7 @@ fn window(c: &mut Criterion) {
     // Two threads that share nothing.
     baseline_fetch_add(&mut g, Threads::TwoSeparate);
     count_record_success::<N>(&mut g, Threads::TwoSeparate);
+    time_record::<K>(&mut g, Threads::TwoSeparate, "record_success", Outcome::Success);
     // How the cost grows with the size, one thread.
     let one = Threads::One;
     count_record_success::<10>(&mut g, one);
