@@ -249,6 +249,8 @@ TARGETS = [
             ("limiter: admit 8 at once, now supplied", "limiter_now_supplied", "gcra/admit_n8"),
             ("limiter: refusal, now supplied", "limiter_now_supplied", "gcra/refuse"),
             ("bulkhead: try-acquire + release", "bulkhead", "bulkhead/acquire_release"),
+            ("adaptive limit: AIMD update", "bulkhead", "adaptive/aimd_record"),
+            ("adaptive limit: gradient update", "bulkhead", "adaptive/gradient_record"),
             ("count window: record", "window", "count100/record_success"),
             ("time window: record", "window", "time10/record_success"),
         )

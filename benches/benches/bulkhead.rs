@@ -17,7 +17,8 @@
 //! | `bulkhead/refusal` | `try_acquire(1)` on a full bulkhead (limit 1, held), refusals counted (the default: a CAS) | the same, same bulkhead |
 //! | `bulkhead/refusal_uncounted` | the same on a bulkhead built with `count_refusals(false)` (one load) | the same, same bulkhead |
 //! | `tokio/try_acquire_drop` | tokio's `Semaphore::try_acquire()` then the permit's drop, 1,000 permits | the same, same semaphore |
-//! | `adaptive/{aimd,gradient}_record/1t` | one latency sample recorded by the AIMD and gradient limits | - |
+//! | `adaptive/{aimd,gradient}_record` | one latency sample recorded by the AIMD and gradient limits (the limit's update: a CAS loop on its word) | records samples of its own into the same limit |
+//! | `adaptive/{aimd,gradient}_record_separate/2t` | as `adaptive/{aimd,gradient}_record` | records samples of its own into a limit of its own |
 //!
 //! Check that it runs: `cargo bench -p portcullis-benches --bench bulkhead -- --test`, or a short
 //! measurement: `cargo bench -p portcullis-benches --bench bulkhead -- --warm-up-time 0.2
@@ -61,6 +62,38 @@ fn acquire_release(b: &Bulkhead) {
 
 fn tokio_acquire_drop(s: &Semaphore) {
     drop(black_box(s.try_acquire()));
+}
+
+/// The next latency sample after the `i`-th: round trips spread over 5 to 15 ms, 150 calls in
+/// flight, one sample in 101 a drop.
+fn sample(i: &mut u64) -> Sample {
+    *i = i.wrapping_add(1);
+    Sample {
+        rtt: Nanos::from_micros(5_000 + (*i * 7_919) % 10_000),
+        in_flight: 150,
+        dropped: i.is_multiple_of(101),
+    }
+}
+
+/// `adaptive/<name>_record`: the update of an adaptive limit made by `make`, one sample at a time.
+/// The second thread (if any) records samples of its own into the same limit, or into a limit of
+/// its own; each thread's place in the sample sequence is on a line of its own.
+fn adaptive<L: AdaptiveLimit + Sync>(g: &mut Group<'_>, name: &str, make: impl Fn() -> L) {
+    for threads in Threads::WITH_SEPARATE {
+        let (limit, own) = (Padded(make()), Padded(make()));
+        let theirs = threads.object(&limit, &own);
+        let (mut mine, mut their_i) = (Padded(0u64), Padded(0u64));
+        g.bench(
+            threads,
+            &format!("adaptive/{name}_record"),
+            || {
+                black_box(limit.record(black_box(sample(&mut mine))));
+            },
+            || {
+                black_box(theirs.record(black_box(sample(&mut their_i))));
+            },
+        );
+    }
 }
 
 fn bulkhead(c: &mut Criterion) {
@@ -113,23 +146,8 @@ fn bulkhead(c: &mut Criterion) {
         );
     }
 
-    let aimd = Aimd::new(AimdConfig::new(Nanos::from_millis(10))).unwrap();
-    let gradient = Gradient::new(GradientConfig::DEFAULT).unwrap();
-    let mut i = 0u64;
-    let mut sample = move || {
-        i = i.wrapping_add(1);
-        Sample {
-            rtt: Nanos::from_micros(5_000 + (i * 7_919) % 10_000),
-            in_flight: 150,
-            dropped: i.is_multiple_of(101),
-        }
-    };
-    g.bench_function("adaptive/aimd_record/1t", |b| {
-        b.iter(|| black_box(aimd.record(black_box(sample()))));
-    });
-    g.bench_function("adaptive/gradient_record/1t", |b| {
-        b.iter(|| black_box(gradient.record(black_box(sample()))));
-    });
+    adaptive(&mut g, "aimd", || Aimd::new(AimdConfig::new(Nanos::from_millis(10))).unwrap());
+    adaptive(&mut g, "gradient", || Gradient::new(GradientConfig::DEFAULT).unwrap());
 
     g.finish();
 }
