@@ -253,6 +253,9 @@ TARGETS = [
             ("adaptive limit: gradient update", "bulkhead", "adaptive/gradient_record"),
             ("count window: record", "window", "count100/record_success"),
             ("time window: record", "window", "time10/record_success"),
+            ("retry: a retry decision", "retry", "policy/decide"),
+            ("retry: throttle success + failure", "retry", "throttle/record_failure"),
+            ("retry: ratio budget deposit + withdrawal", "retry", "ratio/deposit_withdraw"),
         )
     ],
     # Retry and histogram.
