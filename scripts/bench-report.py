@@ -256,6 +256,9 @@ TARGETS = [
             ("retry: a retry decision", "retry", "policy/decide"),
             ("retry: throttle success + failure", "retry", "throttle/record_failure"),
             ("retry: ratio budget deposit + withdrawal", "retry", "ratio/deposit_withdraw"),
+            ("histogram: record", "histogram", "histogram/record"),
+            ("histogram: percentile read", "histogram", "histogram/percentile"),
+            ("deadline: check", "deadline", "deadline/remaining"),
         )
     ],
     # Retry and histogram.
