@@ -1,11 +1,13 @@
 //! The measuring code the criterion benchmarks in `benches/benches/` share.
 //!
 //! Every hot path is measured alone (`1t`) and with a second thread working on the same object
-//! for the whole timed interval (`2t`); some also with the second thread working on an object of
-//! its own (`<operation>_separate/2t`), which shows whether two threads that share nothing slow
-//! each other down (false sharing, or anything else shared behind the objects). Every case runs
-//! the same measured loop through [`measure`], so the only difference between a `1t` and a `2t`
-//! number is the other thread.
+//! for the whole timed interval (`2t`; for an operation that only reads, such as a percentile or
+//! a deadline check, that shows the cost of read sharing). The hot paths of the primitives are
+//! also measured with the second thread working on an object of its own
+//! (`<operation>_separate/2t`), which shows whether two threads that share nothing slow each
+//! other down (false sharing, or anything else shared behind the objects). Every case runs the
+//! same measured loop through [`measure`], so the only difference
+//! between a `1t` and a `2t` number is the other thread.
 //!
 //! Benchmark ids follow `<subject>/<operation>/<threads>`, with the raw atomic operation a
 //! primitive is built on under the subject `baseline` (for example `baseline/fetch_add/1t`), so
