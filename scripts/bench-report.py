@@ -52,10 +52,13 @@ from pathlib import Path
 BASELINES: list[tuple[str, str, str]] = [
     # The breaker's admission beside a recorder: an acquire load of a word another thread writes.
     ("^breaker$", r"^closed/try_acquire/2t$", "load_under_writer"),
-    # The breaker's record: a CAS loop on its packed state word.
+    # The breaker's record: a CAS loop on its packed state word; beside a second thread on a
+    # breaker of its own, the same loop with each thread on a word of its own.
     ("^breaker$", r"^closed/record/", "cas_loop"),
-    # Two threads on separate objects: the raw operation with each thread on its own word.
-    ("^limiter_now_supplied$", r"_separate/2t$", "cas_loop_separate"),
+    ("^breaker$", r"^closed/record_separate/2t$", "cas_loop_separate"),
+    # Two threads on separate objects: the raw operation with each thread on its own word (for
+    # the limiter's admissions, the compare_exchange loop they are divided by below).
+    ("^limiter_now_supplied$", r"/admit(_n\d+)?_separate/2t$", "cas_loop_separate"),
     (".", r"_separate/2t$", "fetch_add_separate"),
     # The limiter's admit (now supplied), of one permit or of N at once: one successful
     # compare_exchange loop.
@@ -238,10 +241,24 @@ TARGETS = [
             "target": True,
         }
         for what, group, op in (
+            ("breaker: closed admission", "breaker", "closed/try_acquire"),
+            ("breaker: open rejection", "breaker", "open/try_acquire"),
+            ("breaker: record", "breaker", "closed/record"),
             ("breaker: guarded call", "breaker", "closed/guarded_call"),
             ("limiter: admit, now supplied", "limiter_now_supplied", "gcra/admit"),
+            ("limiter: admit 8 at once, now supplied", "limiter_now_supplied", "gcra/admit_n8"),
+            ("limiter: refusal, now supplied", "limiter_now_supplied", "gcra/refuse"),
             ("bulkhead: try-acquire + release", "bulkhead", "bulkhead/acquire_release"),
+            ("adaptive limit: AIMD update", "bulkhead", "adaptive/aimd_record"),
+            ("adaptive limit: gradient update", "bulkhead", "adaptive/gradient_record"),
             ("count window: record", "window", "count100/record_success"),
+            ("time window: record", "window", "time10/record_success"),
+            ("retry: a retry decision", "retry", "policy/decide"),
+            ("retry: throttle success + failure", "retry", "throttle/record_failure"),
+            ("retry: ratio budget deposit + withdrawal", "retry", "ratio/deposit_withdraw"),
+            ("histogram: record", "histogram", "histogram/record"),
+            ("histogram: percentile read", "histogram", "histogram/percentile"),
+            ("deadline: check", "deadline", "deadline/remaining"),
         )
     ],
     # Retry and histogram.

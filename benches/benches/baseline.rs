@@ -22,19 +22,11 @@
 
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
-use core::time::Duration;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use portcullis_benches::{Tally, Threads, measure_each};
-
-/// Times `iters` runs of `op` while `background` runs in a loop on a second thread
-/// (`portcullis_benches::measure`: the two threads pinned to two CPUs, the second one running
-/// before the timing starts).
-fn with_background(iters: u64, op: impl Fn(), background: impl Fn() + Sync) -> Duration {
-    measure_each(Threads::Two, iters, op, &background, &Tally::new())
-}
+use portcullis_benches::{Group, Threads};
 
 /// One successful compare-and-swap increment, retried on failure.
 fn cas_increment(word: &AtomicU64) -> u64 {
@@ -57,26 +49,23 @@ fn clock(id: libc::clockid_t) -> i64 {
 }
 
 fn baseline(c: &mut Criterion) {
-    let mut g = c.benchmark_group("baseline");
+    let mut g = Group::new(c, "baseline");
     let word = AtomicU64::new(0);
     g.bench_function("baseline/load/1t", |b| b.iter(|| black_box(&word).load(Ordering::Acquire)));
     g.bench_function("baseline/fetch_add/1t", |b| {
         b.iter(|| black_box(&word).fetch_add(1, Ordering::Relaxed));
     });
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_increment(black_box(&word))));
-    g.bench_function("baseline/load_under_writer/2t", |b| {
-        b.iter_custom(|iters| {
-            with_background(
-                iters,
-                || {
-                    black_box(word.load(Ordering::Acquire));
-                },
-                || {
-                    word.fetch_add(1, Ordering::Relaxed);
-                },
-            )
-        });
-    });
+    g.bench(
+        Threads::Two,
+        "baseline/load_under_writer",
+        || {
+            black_box(word.load(Ordering::Acquire));
+        },
+        || {
+            word.fetch_add(1, Ordering::Relaxed);
+        },
+    );
     let mutex = Mutex::new(0u64);
     g.bench_function("baseline/mutex_lock_unlock/1t", |b| {
         b.iter(|| {

@@ -17,7 +17,8 @@
 //! | `bulkhead/refusal` | `try_acquire(1)` on a full bulkhead (limit 1, held), refusals counted (the default: a CAS) | the same, same bulkhead |
 //! | `bulkhead/refusal_uncounted` | the same on a bulkhead built with `count_refusals(false)` (one load) | the same, same bulkhead |
 //! | `tokio/try_acquire_drop` | tokio's `Semaphore::try_acquire()` then the permit's drop, 1,000 permits | the same, same semaphore |
-//! | `adaptive/{aimd,gradient}_record/1t` | one latency sample recorded by the AIMD and gradient limits | - |
+//! | `adaptive/{aimd,gradient}_record` | one latency sample recorded by the AIMD and gradient limits (the limit's update: a CAS loop on its word) | records samples of its own into the same limit |
+//! | `adaptive/{aimd,gradient}_record_separate/2t` | as `adaptive/{aimd,gradient}_record` | records samples of its own into a limit of its own |
 //!
 //! Check that it runs: `cargo bench -p portcullis-benches --bench bulkhead -- --test`, or a short
 //! measurement: `cargo bench -p portcullis-benches --bench bulkhead -- --warm-up-time 0.2
@@ -27,37 +28,15 @@
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
 use portcullis::adaptive::{AdaptiveLimit, Aimd, AimdConfig, Gradient, GradientConfig, Sample};
 use portcullis::bulkhead::Bulkhead;
-use portcullis_benches::{Padded, Tally, Threads, measure_each};
+use portcullis_benches::{Group, Padded, Threads};
 use tokio::sync::Semaphore;
 
 /// The criterion group of every benchmark in this file.
 const GROUP: &str = "bulkhead";
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
-
-/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
-/// prints for a `2t` id how much the second thread did.
-fn bench(
-    g: &mut Group<'_>,
-    threads: Threads,
-    name: &str,
-    mut op: impl FnMut(),
-    mut background: impl FnMut() + Send,
-) {
-    let tally = Tally::new();
-    let id = threads.id(name);
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
-    });
-    if threads.has_background() {
-        tally.print(&format!("{GROUP}/{id}"));
-    }
-}
 
 fn fetch_add(a: &AtomicU64) {
     black_box(a.fetch_add(1, Ordering::AcqRel));
@@ -85,14 +64,46 @@ fn tokio_acquire_drop(s: &Semaphore) {
     drop(black_box(s.try_acquire()));
 }
 
+/// The next latency sample after the `i`-th: round trips spread over 5 to 15 ms, 150 calls in
+/// flight, one sample in 101 a drop.
+fn sample(i: &mut u64) -> Sample {
+    *i = i.wrapping_add(1);
+    Sample {
+        rtt: Nanos::from_micros(5_000 + (*i * 7_919) % 10_000),
+        in_flight: 150,
+        dropped: i.is_multiple_of(101),
+    }
+}
+
+/// `adaptive/<name>_record`: the update of an adaptive limit made by `make`, one sample at a time.
+/// The second thread (if any) records samples of its own into the same limit, or into a limit of
+/// its own; each thread's place in the sample sequence is on a line of its own.
+fn adaptive<L: AdaptiveLimit + Sync>(g: &mut Group<'_>, name: &str, make: impl Fn() -> L) {
+    for threads in Threads::WITH_SEPARATE {
+        let (limit, own) = (Padded(make()), Padded(make()));
+        let theirs = threads.object(&limit, &own);
+        let (mut mine, mut their_i) = (Padded(0u64), Padded(0u64));
+        g.bench(
+            threads,
+            &format!("adaptive/{name}_record"),
+            || {
+                black_box(limit.record(black_box(sample(&mut mine))));
+            },
+            || {
+                black_box(theirs.record(black_box(sample(&mut their_i))));
+            },
+        );
+    }
+}
+
 fn bulkhead(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
 
     let atomic = Padded(AtomicU64::new(0));
     let own_atomic = Padded(AtomicU64::new(0));
     for threads in Threads::WITH_SEPARATE {
         let theirs = threads.object(&atomic, &own_atomic);
-        bench(&mut g, threads, "baseline/fetch_add", || fetch_add(&atomic), || fetch_add(theirs));
+        g.bench(threads, "baseline/fetch_add", || fetch_add(&atomic), || fetch_add(theirs));
     }
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_loop(&atomic)));
 
@@ -100,8 +111,7 @@ fn bulkhead(c: &mut Criterion) {
         let (mine, own) =
             (Padded(Bulkhead::new(1_000).unwrap()), Padded(Bulkhead::new(1_000).unwrap()));
         let theirs = threads.object(&mine, &own);
-        bench(
-            &mut g,
+        g.bench(
             threads,
             "bulkhead/acquire_release",
             || acquire_release(&mine),
@@ -115,7 +125,7 @@ fn bulkhead(c: &mut Criterion) {
         black_box(full.try_acquire(black_box(1)).is_err());
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "bulkhead/refusal", refuse, refuse);
+        g.bench(threads, "bulkhead/refusal", refuse, refuse);
     }
     let quiet = Bulkhead::new(1).unwrap().count_refusals(false);
     let _quiet_held = quiet.try_acquire(1).unwrap();
@@ -123,13 +133,12 @@ fn bulkhead(c: &mut Criterion) {
         black_box(quiet.try_acquire(black_box(1)).is_err());
     };
     for threads in Threads::ALL {
-        bench(&mut g, threads, "bulkhead/refusal_uncounted", refuse_uncounted, refuse_uncounted);
+        g.bench(threads, "bulkhead/refusal_uncounted", refuse_uncounted, refuse_uncounted);
     }
 
     let semaphore = Semaphore::new(1_000);
     for threads in Threads::ALL {
-        bench(
-            &mut g,
+        g.bench(
             threads,
             "tokio/try_acquire_drop",
             || tokio_acquire_drop(&semaphore),
@@ -137,23 +146,8 @@ fn bulkhead(c: &mut Criterion) {
         );
     }
 
-    let aimd = Aimd::new(AimdConfig::new(Nanos::from_millis(10))).unwrap();
-    let gradient = Gradient::new(GradientConfig::DEFAULT).unwrap();
-    let mut i = 0u64;
-    let mut sample = move || {
-        i = i.wrapping_add(1);
-        Sample {
-            rtt: Nanos::from_micros(5_000 + (i * 7_919) % 10_000),
-            in_flight: 150,
-            dropped: i.is_multiple_of(101),
-        }
-    };
-    g.bench_function("adaptive/aimd_record/1t", |b| {
-        b.iter(|| black_box(aimd.record(black_box(sample()))));
-    });
-    g.bench_function("adaptive/gradient_record/1t", |b| {
-        b.iter(|| black_box(gradient.record(black_box(sample()))));
-    });
+    adaptive(&mut g, "aimd", || Aimd::new(AimdConfig::new(Nanos::from_millis(10))).unwrap());
+    adaptive(&mut g, "gradient", || Gradient::new(GradientConfig::DEFAULT).unwrap());
 
     g.finish();
 }

@@ -10,13 +10,16 @@
 //! | id | measures | second thread (`2t`) |
 //! |---|---|---|
 //! | `baseline/fetch_add` | a relaxed `AtomicU64::fetch_add` | the same, same word |
+//! | `baseline/fetch_add_separate/2t` | the same on a word on a cache line of its own | the same, on another such word |
 //! | `baseline/cas_loop` | a `compare_exchange_weak` loop incrementing a word (one success) | the same, same word |
 //! | `baseline/cas_loop_separate/2t` | the same loop on a word on a cache line of its own | the same, on another such word |
 //! | `gcra/admit` | `try_acquire(now)` on a limiter that always admits, `now` advancing 4 ns per call | the same on the same limiter, `now` its own |
 //! | `gcra/admit_separate/2t` | as `gcra/admit` | the same on a limiter of its own |
-//! | `gcra/admit_n8/1t` | `try_acquire_n(8, now)`: 8 permits at once, `now` advancing 32 ns per call | - |
-//! | `gcra/refuse` | `try_acquire(now)` on a limiter that always refuses | the same, same limiter |
-//! | `gcra_counting/...` | the same with the admitted/rejected counters on | the same |
+//! | `gcra/admit_n8` | `try_acquire_n(8, now)`: 8 permits at once, `now` advancing 32 ns per call | the same on the same limiter, `now` its own |
+//! | `gcra/admit_n8_separate/2t` | as `gcra/admit_n8` | the same on a limiter of its own |
+//! | `gcra/refuse` | `try_acquire(now)` on a limiter that always refuses (a refusal writes nothing) | the same, same limiter: both threads only read its word (read sharing) |
+//! | `gcra/refuse_separate/2t` | as `gcra/refuse` | the same on a limiter of its own |
+//! | `gcra_counting/...` | `admit`, `refuse` and their `_separate` rows with the admitted/rejected counters on (so a refusal writes its counter) | the same |
 //!
 //! Group `limiter_with_clock`: one "try to take one permit now" call, each limiter reading its
 //! clock as it does in use, beside peer crates. `allow` limiters admit every call (10⁹ permits per
@@ -56,34 +59,11 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::clock::{CoarseClock, MonotonicClock, UpkeepClock};
 use portcullis::limiter::{Decision, Quota, RateLimiter, RateLimiterConfig, Start};
 use portcullis::{Clock, Nanos};
-use portcullis_benches::{Padded, Tally, Threads, measure_each};
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
-
-/// Benchmarks `op` as `threads.id(name)`, the second thread (if any) running `background`, and
-/// prints for a `2t` id how much the second thread did.
-fn bench(
-    g: &mut Group<'_>,
-    group: &str,
-    threads: Threads,
-    name: &str,
-    mut op: impl FnMut(),
-    mut background: impl FnMut() + Send,
-) {
-    let tally = Tally::new();
-    let id = threads.id(name);
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background, &tally));
-    });
-    if threads.has_background() {
-        tally.print(&format!("{group}/{id}"));
-    }
-}
+use portcullis_benches::{Group, Padded, Threads};
 
 fn cas_increment(a: &AtomicU64) {
     let mut cur = a.load(Ordering::Acquire);
@@ -115,28 +95,25 @@ const N_AT_ONCE: u64 = 8;
 const NOW_SUPPLIED: &str = "limiter_now_supplied";
 
 fn now_supplied(c: &mut Criterion) {
-    let mut g = c.benchmark_group(NOW_SUPPLIED);
+    let mut g = Group::new(c, NOW_SUPPLIED);
     let word = Padded(AtomicU64::new(0));
     let own_word = Padded(AtomicU64::new(0));
-    for threads in Threads::ALL {
-        bench(
-            &mut g,
-            NOW_SUPPLIED,
+    for threads in Threads::WITH_SEPARATE {
+        let theirs = threads.object(&word, &own_word);
+        g.bench(
             threads,
             "baseline/fetch_add",
             || {
                 black_box(word.fetch_add(1, Ordering::Relaxed));
             },
             || {
-                black_box(word.fetch_add(1, Ordering::Relaxed));
+                black_box(theirs.fetch_add(1, Ordering::Relaxed));
             },
         );
     }
     for threads in Threads::WITH_SEPARATE {
         let theirs = threads.object(&word, &own_word);
-        bench(
-            &mut g,
-            NOW_SUPPLIED,
+        g.bench(
             threads,
             "baseline/cas_loop",
             || cas_increment(black_box(&word)),
@@ -157,51 +134,58 @@ fn now_supplied(c: &mut Criterion) {
                 clock.store(now, Ordering::Relaxed);
                 let _ = black_box(limiter.try_acquire(Nanos::new(now)));
             };
-            bench(
-                &mut g,
-                NOW_SUPPLIED,
+            g.bench(
                 threads,
                 &format!("{name}/admit"),
                 || tick(&l, &mine),
                 || tick(theirs, &their_clock),
             );
         }
-        for threads in Threads::ALL {
-            let l = refusing(counting, Nanos::ZERO);
-            let refuse = || {
-                let _ = black_box(l.try_acquire(black_box(Nanos::ZERO)));
+        for threads in Threads::WITH_SEPARATE {
+            let (l, own) =
+                (Padded(refusing(counting, Nanos::ZERO)), Padded(refusing(counting, Nanos::ZERO)));
+            let theirs = threads.object(&l, &own);
+            let refuse = |limiter: &RateLimiter| {
+                let _ = black_box(limiter.try_acquire(black_box(Nanos::ZERO)));
             };
-            bench(&mut g, NOW_SUPPLIED, threads, &format!("{name}/refuse"), refuse, refuse);
+            // One limiter: without counters both threads only read its word; with them, both
+            // write its rejected counter.
+            g.bench(threads, &format!("{name}/refuse"), || refuse(&l), || refuse(theirs));
         }
     }
 
-    // N permits at once: `now` moves 4 ns per permit, as in `gcra/admit`.
-    let l = admitting(false);
+    // N permits at once: `now` moves 4 ns per permit, as in `gcra/admit` (two threads on one
+    // limiter take 16 ns of its quota per 32 ns of either clock), each side on its own clock.
     let step = 4 * N_AT_ONCE;
-    assert!(l.try_acquire_n(N_AT_ONCE, Nanos::ZERO).is_ok_and(Decision::is_admitted));
-    let mut now = 0u64;
-    bench(
-        &mut g,
-        NOW_SUPPLIED,
-        Threads::One,
-        &format!("gcra/admit_n{N_AT_ONCE}"),
-        || {
-            now += step;
-            let _ = black_box(l.try_acquire_n(black_box(N_AT_ONCE), Nanos::new(now)));
-        },
-        || {},
-    );
-    assert!(
-        l.try_acquire_n(N_AT_ONCE, Nanos::new(now + step)).is_ok_and(Decision::is_admitted),
-        "the limiter still admits {N_AT_ONCE} at once"
-    );
+    for threads in Threads::WITH_SEPARATE {
+        let (l, own) = (Padded(admitting(false)), Padded(admitting(false)));
+        let theirs = threads.object(&l, &own);
+        assert!(l.try_acquire_n(N_AT_ONCE, Nanos::ZERO).is_ok_and(Decision::is_admitted));
+        let (mine, their_clock) = (Padded(AtomicU64::new(0)), Padded(AtomicU64::new(0)));
+        let take = |limiter: &RateLimiter, clock: &AtomicU64| {
+            let now = clock.load(Ordering::Relaxed) + step;
+            clock.store(now, Ordering::Relaxed);
+            let _ = black_box(limiter.try_acquire_n(black_box(N_AT_ONCE), Nanos::new(now)));
+        };
+        g.bench(
+            threads,
+            &format!("gcra/admit_n{N_AT_ONCE}"),
+            || take(&l, &mine),
+            || take(theirs, &their_clock),
+        );
+        let now = Nanos::new(mine.load(Ordering::Relaxed) + step);
+        assert!(
+            l.try_acquire_n(N_AT_ONCE, now).is_ok_and(Decision::is_admitted),
+            "the limiter still admits {N_AT_ONCE} at once"
+        );
+    }
     g.finish();
 }
 
 const WITH_CLOCK: &str = "limiter_with_clock";
 
 fn with_clock(c: &mut Criterion) {
-    let mut g = c.benchmark_group(WITH_CLOCK);
+    let mut g = Group::new(c, WITH_CLOCK);
     let gov_clock = governor::clock::DefaultClock::default();
     let coarse = CoarseClock::new();
     let monotonic = MonotonicClock::new();
@@ -287,7 +271,7 @@ fn with_clock(c: &mut Criterion) {
             let call = || {
                 black_box(op());
             };
-            bench(&mut g, WITH_CLOCK, threads, name, call, call);
+            g.bench(threads, name, call, call);
         }
         assert_eq!(op(), admits, "{name}: the limiter still decides as its quota says");
     }

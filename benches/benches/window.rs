@@ -13,6 +13,7 @@
 //! | `count100/record_alternating` | `record` with outcomes in runs of 100 (100 failures, 100 successes, …), so every record evicts the other kind and updates the counts word | the same pattern (interleaved with the measured thread's, so only some of the records evict the other kind) |
 //! | `count100/counts` | `CountWindow<100>::counts()` | records in runs of 100 as above, alone on the window, so every one of its records writes the counts word |
 //! | `time10/record_success` | `TimeWindow<10>` over 1 s (buckets of 100 ms): `record(Success, now)`, `now` advancing 1 µs per record (a new bucket every 100,000 records) | records successes at the measured thread's time (published every 1,000 records) |
+//! | `time10/record_success_separate/2t` | as `time10/record_success` | records successes into a window of its own, at a time of its own advancing 1 µs per record |
 //! | `time10/record_failure` | the same with `Failure` (a second word per bucket) | records failures likewise |
 //! | `time10/counts` | `counts(now)` on a window holding outcomes in all 10 buckets | records successes and failures in turn, `now` advancing 1 µs per record |
 //! | `count10/…/1t`, `count1000/…/1t` | `record_success` and `counts` as for `count100`, with 10 and 1,000 slots | - |
@@ -25,17 +26,21 @@
 //! "Alternating" is in runs of 100 rather than success, failure, success, …: with an even `N`,
 //! a per-record alternation puts back in each slot the kind it evicts, which is the cheap path.
 //!
+//! Every window, and the state either thread changes as it goes (its place in a pattern, its
+//! time), is in a `Padded` of its own: the second thread reads the locals of the benchmark's
+//! frame it captures, and a line it shares with state the measured thread writes would add false
+//! sharing to what a `2t` row measures.
+//!
 //! The outcome passed to `record` goes through `black_box`, as a caller's outcome is known only
 //! at run time; every result goes through `black_box`.
 
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::Nanos;
 use portcullis::window::{CountWindow, Outcome, TimeWindow};
-use portcullis_benches::{Padded, Tally, Threads, measure};
+use portcullis_benches::{Group, Padded, Threads};
 
 /// Slots of the count window measured with one and two threads.
 const N: usize = 100;
@@ -48,8 +53,6 @@ const PUBLISH_EVERY: u64 = 1_000;
 
 /// The criterion group of every benchmark in this file.
 const GROUP: &str = "window";
-
-type Group<'a> = BenchmarkGroup<'a, WallTime>;
 
 /// Outcomes in runs of `N`: `N` of one kind, then `N` of the other, and so on. Recorded by one
 /// thread into a count window of `N` slots whose last `N` outcomes are of the other kind, every
@@ -116,37 +119,22 @@ fn time_window<const B: usize>() -> TimeWindow<B> {
     TimeWindow::new(Nanos::from_secs(1)).expect("one second splits into whole buckets")
 }
 
-/// Prints, for a `2t` benchmark, how much the background thread did while the timer ran.
-fn report_background(id: &str, threads: Threads, tally: &Tally) {
-    if threads.has_background() {
-        tally.print(&format!("{GROUP}/{id}"));
-    }
-}
-
 fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
     let word = Padded(AtomicU64::new(0));
     let own_word = Padded(AtomicU64::new(0));
     let theirs = threads.object(&word, &own_word);
-    let tally = Tally::new();
-    let id = threads.id("baseline/fetch_add");
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(word.fetch_add(1, Ordering::Relaxed));
-                    }
-                },
-                || {
-                    black_box(theirs.fetch_add(1, Ordering::Relaxed));
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    g.bench_loop(
+        threads,
+        "baseline/fetch_add",
+        |n| {
+            for _ in 0..n {
+                black_box(word.fetch_add(1, Ordering::Relaxed));
+            }
+        },
+        || {
+            black_box(theirs.fetch_add(1, Ordering::Relaxed));
+        },
+    );
 }
 
 /// `count<S>/record_success`: the background thread (if any) records into the same window, or
@@ -154,27 +142,19 @@ fn baseline_fetch_add(g: &mut Group<'_>, threads: Threads) {
 fn count_record_success<const S: usize>(g: &mut Group<'_>, threads: Threads) {
     let (w, own) = (Padded(full_count_window::<S>()), Padded(full_count_window::<S>()));
     let theirs = threads.object(&w, &own);
-    let tally = Tally::new();
-    let id = threads.id(&format!("count{S}/record_success"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(w.record(black_box(Outcome::Success)));
-                    }
-                },
-                || {
-                    black_box(theirs.record(black_box(Outcome::Success)));
-                },
-                &tally,
-            )
-        });
-    });
+    g.bench_loop(
+        threads,
+        &format!("count{S}/record_success"),
+        |n| {
+            for _ in 0..n {
+                black_box(w.record(black_box(Outcome::Success)));
+            }
+        },
+        || {
+            black_box(theirs.record(black_box(Outcome::Success)));
+        },
+    );
     assert_eq!(w.counts().failures, 0, "the window stayed full of successes");
-    report_background(&id, threads, &tally);
 }
 
 /// Checks that [`Runs`] does what `count100/record_alternating` claims: recorded alone into a
@@ -200,103 +180,90 @@ fn check_runs_evict_the_other_kind() {
 
 fn count_record_alternating(g: &mut Group<'_>, threads: Threads) {
     check_runs_evict_the_other_kind();
-    let w = full_count_window::<N>();
+    let w = Padded(full_count_window::<N>());
     // The window holds N successes: the measured pattern starts with a run of failures, so
     // (alone) each of its records evicts the other kind.
-    let mut measured_runs = Runs::new(Outcome::Failure, N);
-    let mut background_runs = Runs::new(Outcome::Failure, N);
-    let tally = Tally::new();
-    let id = threads.id("count100/record_alternating");
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    measured_runs.run(n, |o| {
-                        black_box(w.record(black_box(o)));
-                    });
-                },
-                || {
-                    black_box(w.record(black_box(background_runs.next_outcome())));
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    let mut measured_runs = Padded(Runs::new(Outcome::Failure, N));
+    let mut background_runs = Padded(Runs::new(Outcome::Failure, N));
+    g.bench_loop(
+        threads,
+        "count100/record_alternating",
+        |n| {
+            measured_runs.run(n, |o| {
+                black_box(w.record(black_box(o)));
+            });
+        },
+        || {
+            black_box(w.record(black_box(background_runs.next_outcome())));
+        },
+    );
 }
 
 fn count_counts<const S: usize>(g: &mut Group<'_>, threads: Threads) {
-    let w = full_count_window::<S>();
+    let w = Padded(full_count_window::<S>());
     // Alone on the window (the measured thread only reads), and kept across samples, so every
     // background record evicts the other kind and writes the counts word the reader loads.
-    let mut background_runs = Runs::new(Outcome::Failure, S);
-    let tally = Tally::new();
-    let id = threads.id(&format!("count{S}/counts"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(&w.counts());
-                    }
-                },
-                || {
-                    black_box(w.record(black_box(background_runs.next_outcome())));
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    let mut background_runs = Padded(Runs::new(Outcome::Failure, S));
+    g.bench_loop(
+        threads,
+        &format!("count{S}/counts"),
+        |n| {
+            for _ in 0..n {
+                black_box(&w.counts());
+            }
+        },
+        || {
+            black_box(w.record(black_box(background_runs.next_outcome())));
+        },
+    );
 }
 
-/// `time<B>/<op>`: records of `outcome`.
+/// `time<B>/<op>`: records of `outcome`. The background thread (if any) records into the same
+/// window, or into a window of its own with [`Threads::TwoSeparate`].
 fn time_record<const B: usize>(g: &mut Group<'_>, threads: Threads, op: &str, outcome: Outcome) {
-    let w = time_window::<B>();
+    let (w, own) = (Padded(time_window::<B>()), Padded(time_window::<B>()));
+    let theirs = threads.object(&w, &own);
     // The measured thread's `now`, kept across samples so time never goes backwards; the
     // background thread records at the last published value, at most `PUBLISH_EVERY` records
     // behind, which is well inside the window.
-    let mut now = 0u64;
+    let mut now = Padded(0u64);
     let clock = Padded(AtomicU64::new(0));
-    let tally = Tally::new();
-    let id = threads.id(&format!("time{B}/{op}"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    let mut left = n;
-                    while left > 0 {
-                        let run = left.min(PUBLISH_EVERY);
-                        // Relaxed: the background thread needs a recent time, not a fence.
-                        clock.store(now, Ordering::Relaxed);
-                        for _ in 0..run {
-                            black_box(w.record(black_box(outcome), Nanos::new(now)));
-                            now += STEP_NS;
-                        }
-                        left -= run;
-                    }
-                },
-                || {
-                    let t = Nanos::new(clock.load(Ordering::Relaxed));
-                    black_box(w.record(black_box(outcome), t));
-                },
-                &tally,
-            )
-        });
-    });
+    // On a window of its own, the background thread keeps a time of its own instead (advancing
+    // as the measured thread's does), so that it reads no line the measured thread writes.
+    let separate = threads == Threads::TwoSeparate;
+    let mut own_now = Padded(0u64);
+    g.bench_loop(
+        threads,
+        &format!("time{B}/{op}"),
+        |n| {
+            let mut left = n;
+            while left > 0 {
+                let run = left.min(PUBLISH_EVERY);
+                // Relaxed: the background thread needs a recent time, not a fence.
+                clock.store(*now, Ordering::Relaxed);
+                for _ in 0..run {
+                    black_box(w.record(black_box(outcome), Nanos::new(*now)));
+                    *now += STEP_NS;
+                }
+                left -= run;
+            }
+        },
+        || {
+            let t = if separate {
+                *own_now += STEP_NS;
+                *own_now
+            } else {
+                clock.load(Ordering::Relaxed)
+            };
+            black_box(theirs.record(black_box(outcome), Nanos::new(t)));
+        },
+    );
     // (`now` is still 0 when a filter skipped this benchmark.)
-    assert!(now == 0 || w.counts(Nanos::new(now)).calls > 0, "the records landed in the window");
-    report_background(&id, threads, &tally);
+    assert!(*now == 0 || w.counts(Nanos::new(*now)).calls > 0, "the records landed in the window");
 }
 
 fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
-    let w = time_window::<B>();
+    let w = Padded(time_window::<B>());
     // Outcomes in all B buckets: one second of records, 1 ms apart, successes and failures in
     // turn (what a read costs does not depend on how many outcomes a bucket counts).
     let span = Nanos::from_secs(1).as_u64();
@@ -310,36 +277,29 @@ fn time_counts<const B: usize>(g: &mut Group<'_>, threads: Threads) {
     }
     let read_at = Nanos::new(now - fill_step);
     assert_eq!(w.counts(read_at).calls, span / fill_step, "every bucket holds outcomes");
-    // The background thread goes on from there, kept across samples so its time never goes
-    // backwards. A read at `read_at` reads at the window's newest time, which it advances.
-    let tally = Tally::new();
-    let id = threads.id(&format!("time{B}/counts"));
-    g.bench_function(&id, |b| {
-        b.iter_custom(|iters| {
-            measure(
-                threads,
-                iters,
-                |n| {
-                    for _ in 0..n {
-                        black_box(&w.counts(black_box(read_at)));
-                    }
-                },
-                || {
-                    black_box(
-                        w.record(black_box(Outcome::from_parts(failed, false)), Nanos::new(now)),
-                    );
-                    failed = !failed;
-                    now += STEP_NS;
-                },
-                &tally,
-            )
-        });
-    });
-    report_background(&id, threads, &tally);
+    // The background thread goes on from there (its outcome and time, which it changes on every
+    // record), kept across samples so its time never goes backwards. A read at `read_at` reads
+    // at the window's newest time, which it advances.
+    let mut next = Padded((failed, now));
+    g.bench_loop(
+        threads,
+        &format!("time{B}/counts"),
+        |n| {
+            for _ in 0..n {
+                black_box(&w.counts(black_box(read_at)));
+            }
+        },
+        || {
+            let (failed, now) = &mut *next;
+            black_box(w.record(black_box(Outcome::from_parts(*failed, false)), Nanos::new(*now)));
+            *failed = !*failed;
+            *now += STEP_NS;
+        },
+    );
 }
 
 fn window(c: &mut Criterion) {
-    let mut g = c.benchmark_group(GROUP);
+    let mut g = Group::new(c, GROUP);
     for threads in Threads::ALL {
         baseline_fetch_add(&mut g, threads);
         count_record_success::<N>(&mut g, threads);
@@ -352,6 +312,7 @@ fn window(c: &mut Criterion) {
     // Two threads that share nothing.
     baseline_fetch_add(&mut g, Threads::TwoSeparate);
     count_record_success::<N>(&mut g, Threads::TwoSeparate);
+    time_record::<K>(&mut g, Threads::TwoSeparate, "record_success", Outcome::Success);
     // How the cost grows with the size, one thread.
     let one = Threads::One;
     count_record_success::<10>(&mut g, one);

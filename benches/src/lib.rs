@@ -1,20 +1,31 @@
 //! The measuring code the criterion benchmarks in `benches/benches/` share.
 //!
 //! Every hot path is measured alone (`1t`) and with a second thread working on the same object
-//! for the whole timed interval (`2t`); some also with the second thread working on an object of
-//! its own (`<operation>_separate/2t`), which shows whether two threads that share nothing slow
-//! each other down (false sharing, or anything else shared behind the objects). Every case runs
-//! the same measured loop through [`measure`], so the only difference between a `1t` and a `2t`
-//! number is the other thread.
+//! for the whole timed interval (`2t`; for an operation that only reads, such as a percentile or
+//! a deadline check, that shows the cost of read sharing). The hot paths of the primitives are
+//! also measured with the second thread working on an object of its own
+//! (`<operation>_separate/2t`), which shows whether two threads that share nothing slow each
+//! other down (false sharing, or anything else shared behind the objects). Every case runs the
+//! same measured loop through [`measure`], so the only difference
+//! between a `1t` and a `2t` number is the other thread.
 //!
 //! Benchmark ids follow `<subject>/<operation>/<threads>`, with the raw atomic operation a
 //! primitive is built on under the subject `baseline` (for example `baseline/fetch_add/1t`), so
 //! `scripts/bench-report.py` can pair every benchmark with its baseline of the same thread count.
+//! [`Group`] registers such a benchmark for each [`Threads`] case and prints, for a `2t` one, how
+//! much the second thread did (the report's "background ops per op").
+//!
+//! Every object a thread works on, and every piece of state the second thread writes, sits in a
+//! [`Padded`] of its own: otherwise it could share a cache line with the measured thread's stack
+//! and turn a `_separate/2t` row into a false-sharing one.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 use std::thread;
 use std::time::Instant;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion};
 
 /// Aligns a value to 128 bytes, so that it shares its cache line (and the adjacent-line
 /// prefetcher's pair of lines) with nothing else.
@@ -26,6 +37,12 @@ impl<T> core::ops::Deref for Padded<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
+    }
+}
+
+impl<T> core::ops::DerefMut for Padded<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
     }
 }
 
@@ -204,6 +221,13 @@ impl Tally {
         (m != 0).then(|| b as f64 / m as f64)
     }
 
+    /// Adds one timed run: `measured` operations of the measured thread, `background` of the
+    /// other.
+    fn count(&self, measured: u64, background: u64) {
+        self.measured.fetch_add(measured, Ordering::Relaxed);
+        self.background.fetch_add(background, Ordering::Relaxed);
+    }
+
     /// Prints the ratio for benchmark `id` (with its group: `window/count100/counts/2t`) on
     /// standard error, where `scripts/bench-report.py` reads it; only once enough operations were
     /// measured for it to mean something (not in criterion's `--test` mode, which runs each
@@ -216,6 +240,80 @@ impl Tally {
             eprintln!("{id}: background thread ran {r:.2} operations per measured operation");
         }
     }
+}
+
+/// Runs `body` on the calling thread and returns what it returns; with [`Threads::Two`] or
+/// [`Threads::TwoSeparate`], a background thread runs `background` in a loop meanwhile. `body` is
+/// given a reader of how many background operations have completed so far (0 with
+/// [`Threads::One`]).
+///
+/// The background thread has completed a first batch of operations when `body` starts (so it is
+/// running, not still being created), and is stopped only after `body` returns. On Linux the two
+/// threads are pinned to two different CPUs meanwhile (the calling thread's CPUs are restored
+/// afterwards), so that they run at the same time. Thread creation, pinning and joining are
+/// outside `body`. With [`Threads::One`], `background` is not run and nothing is pinned.
+///
+/// # Panics
+///
+/// If the background thread panics (the benchmark is then wrong, not slow).
+fn beside_background<B, R>(
+    threads: Threads,
+    mut background: B,
+    body: impl FnOnce(&dyn Fn() -> u64) -> R,
+) -> R
+where
+    B: FnMut() + Send,
+{
+    if threads == Threads::One {
+        return body(&|| 0);
+    }
+    // `progress` is written only by the background thread and read by this one only outside the
+    // timed intervals; `stop` is written once, after them. Each on its own line, so neither adds
+    // traffic to the measured object's lines.
+    let progress = Padded(AtomicU64::new(0));
+    let stop = Padded(AtomicBool::new(false));
+    // Relaxed: a progress counter, not a publication of other memory.
+    let done_so_far = || progress.load(Ordering::Relaxed);
+    let pins = pin::plan();
+    if let Some((_, measured_cpu, _)) = &pins {
+        measured_cpu.apply();
+    }
+    let result = thread::scope(|s| {
+        let (progress, stop, pins) = (&progress, &stop, &pins);
+        // `move`: the background thread owns `background` (for a caller's `&mut` closure, the
+        // reference) instead of reaching it through a local of this frame on every call. This
+        // thread writes its frame as it measures (a `black_box` result on every iteration), and a
+        // local read from here on every background call could share that line: false sharing in
+        // the measuring code itself, which slowed some `_separate/2t` rows severalfold.
+        let worker = s.spawn(move || {
+            if let Some((_, _, background_cpu)) = pins {
+                background_cpu.apply();
+            }
+            let mut done = 0u64;
+            loop {
+                for _ in 0..BATCH {
+                    background();
+                }
+                done += BATCH;
+                progress.store(done, Ordering::Relaxed);
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+        });
+        while done_so_far() == 0 {
+            assert!(!worker.is_finished(), "the background thread stopped before the timing");
+            core::hint::spin_loop();
+        }
+        let result = body(&done_so_far);
+        stop.store(true, Ordering::Relaxed);
+        assert!(worker.join().is_ok(), "the background thread panicked");
+        result
+    });
+    if let Some((original, _, _)) = &pins {
+        original.apply();
+    }
+    result
 }
 
 /// Times `measured(iters)`, which must run the measured operation `iters` times, on the calling
@@ -237,65 +335,24 @@ pub fn measure<M, B>(
     threads: Threads,
     iters: u64,
     measured: M,
-    mut background: B,
+    background: B,
     tally: &Tally,
 ) -> Duration
 where
     M: FnOnce(u64),
     B: FnMut() + Send,
 {
-    if threads == Threads::One {
-        let start = Instant::now();
-        measured(iters);
-        return start.elapsed();
-    }
-    // `progress` is written only by the background thread and read by this one only before and
-    // after the timed loop; `stop` is written once, after it. Each on its own line, so neither
-    // adds traffic to the measured object's lines.
-    let progress = Padded(AtomicU64::new(0));
-    let stop = Padded(AtomicBool::new(false));
-    let pins = pin::plan();
-    if let Some((_, measured_cpu, _)) = &pins {
-        measured_cpu.apply();
-    }
-    let elapsed = thread::scope(|s| {
-        let worker = s.spawn(|| {
-            if let Some((_, _, background_cpu)) = &pins {
-                background_cpu.apply();
-            }
-            let mut done = 0u64;
-            loop {
-                for _ in 0..BATCH {
-                    background();
-                }
-                done += BATCH;
-                // Relaxed: a progress counter, not a publication of other memory.
-                progress.store(done, Ordering::Relaxed);
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
-        });
-        let mut before = progress.load(Ordering::Relaxed);
-        while before == 0 {
-            assert!(!worker.is_finished(), "the background thread stopped before the timing");
-            core::hint::spin_loop();
-            before = progress.load(Ordering::Relaxed);
-        }
+    beside_background(threads, background, |done_so_far| {
+        let before = done_so_far();
         let start = Instant::now();
         measured(iters);
         let elapsed = start.elapsed();
-        let after = progress.load(Ordering::Relaxed);
-        stop.store(true, Ordering::Relaxed);
-        assert!(worker.join().is_ok(), "the background thread panicked");
-        tally.measured.fetch_add(iters, Ordering::Relaxed);
-        tally.background.fetch_add(after - before, Ordering::Relaxed);
+        let after = done_so_far();
+        if threads.has_background() {
+            tally.count(iters, after - before);
+        }
         elapsed
-    });
-    if let Some((original, _, _)) = &pins {
-        original.apply();
-    }
-    elapsed
+    })
 }
 
 /// [`measure`] of an operation that is the same call every time: runs `op` `iters` times.
@@ -321,4 +378,92 @@ where
         background,
         tally,
     )
+}
+
+/// A criterion benchmark group that knows its name, so that a `2t` benchmark can print how much
+/// its second thread did under its full id (`<group>/<id>`, which `scripts/bench-report.py`
+/// reads). Dereferences to criterion's group, for benchmarks that need no second thread.
+pub struct Group<'a> {
+    inner: BenchmarkGroup<'a, WallTime>,
+    name: &'static str,
+}
+
+impl<'a> Group<'a> {
+    /// The criterion group `name`.
+    #[must_use]
+    pub fn new(c: &'a mut Criterion, name: &'static str) -> Group<'a> {
+        Group { inner: c.benchmark_group(name), name }
+    }
+
+    /// Benchmarks `op`, one call per iteration, as `threads.id(name)`, the second thread (if
+    /// any) running `background` ([`measure_each`]).
+    pub fn bench(
+        &mut self,
+        threads: Threads,
+        name: &str,
+        mut op: impl FnMut(),
+        background: impl FnMut() + Send,
+    ) {
+        let tally = Tally::new();
+        let id = threads.id(name);
+        // What the background thread reads on every call (the closure's captures) on lines of
+        // their own.
+        let mut background = Padded(background);
+        self.inner.bench_function(&id, |b| {
+            b.iter_custom(|iters| measure_each(threads, iters, &mut op, &mut background.0, &tally));
+        });
+        self.report(threads, &id, &tally);
+    }
+
+    /// Benchmarks `measured(n)`, which must run the operation `n` times, as `threads.id(name)`,
+    /// the second thread (if any) running `background` ([`measure`]).
+    pub fn bench_loop(
+        &mut self,
+        threads: Threads,
+        name: &str,
+        mut measured: impl FnMut(u64),
+        background: impl FnMut() + Send,
+    ) {
+        let tally = Tally::new();
+        let id = threads.id(name);
+        // As in `bench`.
+        let mut background = Padded(background);
+        self.inner.bench_function(&id, |b| {
+            b.iter_custom(|iters| {
+                measure(threads, iters, &mut measured, &mut background.0, &tally)
+            });
+        });
+        self.report(threads, &id, &tally);
+    }
+
+    /// Prints, for a `2t` benchmark, how much the second thread did.
+    fn report(&self, threads: Threads, id: &str, tally: &Tally) {
+        if threads.has_background() {
+            tally.print(&format!("{}/{id}", self.name));
+        }
+    }
+
+    /// Ends the group (criterion's `finish`).
+    pub fn finish(self) {
+        self.inner.finish();
+    }
+}
+
+impl core::fmt::Debug for Group<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Group").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl<'a> core::ops::Deref for Group<'a> {
+    type Target = BenchmarkGroup<'a, WallTime>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl core::ops::DerefMut for Group<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
 }
