@@ -69,7 +69,7 @@ const fn decode(word: u64) -> (i64, i64, i64) {
 /// # Semantics
 ///
 /// Records are numbered in the order they claim a position (`seq`, one `fetch_add`); record `seq`
-/// goes to slot `seq % N` and evicts what was there. (`N` here is the window's size: the capacity
+/// goes to place `seq % N` (a fixed slot, see `Head::slot`) and evicts what was there. (`N` here is the window's size: the capacity
 /// `N` for [`new`](Self::new), or the size given to [`with_size`](Self::with_size).) [`counts`](Self::counts) reports how many of
 /// the outcomes in the slots are calls, failures and slow calls. Recorded by one thread (or by
 /// threads ordered by happens-before), the window is exactly "the last `N` outcomes": the `k`-th
@@ -132,9 +132,36 @@ pub struct CountWindow<const N: usize> {
 struct Head {
     /// Records claimed so far (`seq` of the next record). Never wraps in practice (2⁶⁴ records).
     seq: AtomicU64,
-    /// The number of slots in use, `1..=N`, fixed at construction; record `seq` goes to slot
+    /// The number of slots in use, `1..=N`, fixed at construction; record `seq` goes to place
     /// `seq % size` in lap `seq / size + 1`, divided without a division instruction.
     size: Divisor,
+    /// `⌊size / 8⌋`: the rows of the interleaved layout (see [`Head::slot`]).
+    rows: u64,
+}
+
+impl Head {
+    loom_const_fn! {
+        fn new(size: u64) -> Head {
+            Head { seq: AtomicU64::new(0), size: Divisor::new(size), rows: size / 8 }
+        }
+    }
+
+    /// The slot that holds place `r` (`r < size`) of the window's order.
+    ///
+    /// Places are laid out in 8 columns: the first `8·rows` places go to slot
+    /// `(r % 8)·rows + r / 8`, so consecutive places (the records that concurrent callers make
+    /// at the same moment) are `rows` slots apart, on different cache lines once the window
+    /// holds 64 places or more; the last `size % 8` places keep their own index. Each lap still
+    /// writes every slot once, so this only moves the slots in memory: what a record evicts,
+    /// and every count, is as with slot `r`.
+    #[inline]
+    const fn slot(&self, r: u64) -> usize {
+        let full = self.rows * 8;
+        let slot = if r < full { (r % 8) * self.rows + r / 8 } else { r };
+        #[allow(clippy::cast_possible_truncation, reason = "slot < size <= N <= 65536")]
+        let slot = slot as usize;
+        slot
+    }
 }
 
 impl<const N: usize> CountWindow<N> {
@@ -148,7 +175,7 @@ impl<const N: usize> CountWindow<N> {
         pub fn new() -> Self {
             let () = Self::VALID;
             CountWindow {
-                head: CachePadded(Head { seq: AtomicU64::new(0), size: Divisor::new(N as u64) }),
+                head: CachePadded(Head::new(N as u64)),
                 counts: CachePadded(AtomicU64::new(0)),
                 slots: zeroed_array(),
             }
@@ -180,7 +207,7 @@ impl<const N: usize> CountWindow<N> {
                 });
             }
             let mut w = Self::new();
-            w.head.0.size = Divisor::new(size as u64);
+            w.head.0 = Head::new(size as u64);
             Ok(w)
         }
     }
@@ -226,9 +253,7 @@ impl<const N: usize> CountWindow<N> {
         let mut landed = 0;
         // The slot and lap of each position, stepped instead of divided per outcome.
         let n = self.head.size.get();
-        let (laps, index) = self.head.size.div_rem(first);
-        #[allow(clippy::cast_possible_truncation, reason = "first % size < size <= N <= 65536")]
-        let mut index = index as usize;
+        let (laps, mut index) = self.head.size.div_rem(first);
         let mut lap = laps + 1;
         for chunk in outcomes.chunks(BATCH_CHUNK) {
             let mut delta = 0u64;
@@ -238,7 +263,7 @@ impl<const N: usize> CountWindow<N> {
                     landed += 1;
                 }
                 index += 1;
-                if index as u64 == n {
+                if index == n {
                     index = 0;
                     lap += 1;
                 }
@@ -253,8 +278,7 @@ impl<const N: usize> CountWindow<N> {
     /// Writes record `seq` into its slot unless a later lap is already there.
     fn write(&self, seq: u64, outcome: Outcome) -> bool {
         let (laps, index) = self.head.size.div_rem(seq);
-        #[allow(clippy::cast_possible_truncation, reason = "seq % size < size <= N <= 65536")]
-        match self.place(index as usize, laps + 1, outcome) {
+        match self.place(index, laps + 1, outcome) {
             Some(delta) => {
                 if delta != 0 {
                     self.counts.fetch_add(delta, Ordering::Relaxed);
@@ -265,13 +289,13 @@ impl<const N: usize> CountWindow<N> {
         }
     }
 
-    /// Places the record of lap `lap` in slot `index` (record `seq` has `index = seq % size`,
+    /// Places the record of lap `lap` at place `index` (record `seq` has `index = seq % size`,
     /// `lap = seq / size + 1`) unless a later lap is already there, and returns what the write
     /// changes in the counts word (to be added by the caller), or `None` if the record was
     /// already evicted.
-    fn place(&self, index: usize, lap: u64, outcome: Outcome) -> Option<u64> {
+    fn place(&self, index: u64, lap: u64, outcome: Outcome) -> Option<u64> {
         let new = SLOT_LAP.place(lap) | SLOT_CODE.place(outcome as u64);
-        let slot = self.slots.get(index)?; // always Some: index < size <= N
+        let slot = self.slots.get(self.head.slot(index))?; // always Some: slot < size <= N
         let mut cur = slot.load(Ordering::Relaxed);
         loop {
             if SLOT_LAP.get(cur) >= lap {
@@ -332,6 +356,29 @@ fn clamp(calls: i64, failures: i64, slow: i64, max: u64) -> WindowCounts {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// The interleaved layout is a permutation of the slots in use, and puts consecutive places
+    /// on different cache lines once the window has 64 places.
+    #[test]
+    fn slot_layout_is_a_permutation() {
+        let sizes = (1..=300).chain([1_000, 4_099, MAX_N as u64]);
+        for size in sizes {
+            let head = Head::new(size);
+            let mut seen = [0u64; MAX_N / 64];
+            for r in 0..size {
+                let slot = head.slot(r);
+                assert!(slot < usize::try_from(size).unwrap(), "size {size}: slot {slot}");
+                assert!(
+                    seen[slot / 64] & (1 << (slot % 64)) == 0,
+                    "size {size}: slot {slot} twice"
+                );
+                seen[slot / 64] |= 1 << (slot % 64);
+                if size >= 64 && r + 1 < size / 8 * 8 {
+                    assert!(head.slot(r + 1).abs_diff(slot) >= 8, "size {size}: {r} and {}", r + 1);
+                }
+            }
+        }
+    }
 
     #[test]
     fn decode_recovers_negative_and_positive_fields() {
