@@ -217,12 +217,14 @@ fn with_clock(c: &mut Criterion) {
         .build()
         .expect("ratelimit deny config");
     // leaky-bucket: refills every millisecond at least (its shortest interval), so 10⁶ per ms.
+    // It starts with 10¹² tokens: two threads calling the unfair path (a CAS while tokens are
+    // left) for a whole run take more than 10⁹, and once its balance is short it refuses.
     let leaky = |fair: bool| {
         leaky_bucket::RateLimiter::builder()
             .refill(1_000_000)
             .interval(Duration::from_millis(1))
-            .max(1_000_000_000)
-            .initial(1_000_000_000)
+            .max(1_000_000_000_000)
+            .initial(1_000_000_000_000)
             .fair(fair)
             .build()
     };
