@@ -69,21 +69,9 @@ fn cas_bump(word: &AtomicU64) {
 
 fn baselines(c: &mut Criterion) {
     let mut g = Group::new(c, GROUP);
+    g.fetch_add_baselines();
     let word = Padded(AtomicU64::new(0));
     let own_word = Padded(AtomicU64::new(0));
-    for threads in Threads::WITH_SEPARATE {
-        let theirs = threads.object(&word, &own_word);
-        g.bench(
-            threads,
-            "baseline/fetch_add",
-            || {
-                black_box(word.fetch_add(1, Ordering::Relaxed));
-            },
-            || {
-                black_box(theirs.fetch_add(1, Ordering::Relaxed));
-            },
-        );
-    }
     for threads in Threads::WITH_SEPARATE {
         let theirs = threads.object(&word, &own_word);
         g.bench(threads, "baseline/cas_loop", || cas_bump(&word), || cas_bump(theirs));

@@ -49,21 +49,8 @@ use portcullis_benches::{Group, Padded, Threads};
 /// The raw baselines every group carries: one `fetch_add` (at 1t, 2t and 2t on separate words),
 /// and a `compare_exchange` loop.
 fn baselines(g: &mut Group<'_>) {
+    g.fetch_add_baselines();
     let word = Padded(AtomicU64::new(0));
-    let own_word = Padded(AtomicU64::new(0));
-    for threads in Threads::WITH_SEPARATE {
-        let theirs = threads.object(&word, &own_word);
-        g.bench(
-            threads,
-            "baseline/fetch_add",
-            || {
-                black_box(word.fetch_add(1, Ordering::Relaxed));
-            },
-            || {
-                black_box(theirs.fetch_add(1, Ordering::Relaxed));
-            },
-        );
-    }
     g.bench_function("baseline/cas_loop/1t", |b| {
         b.iter(|| {
             let mut cur = word.load(Ordering::Relaxed);

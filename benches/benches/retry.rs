@@ -51,21 +51,8 @@ fn retry(c: &mut Criterion) {
 
     // Every `Threads` loop below: with `Threads::Two` the second thread works on the measured
     // object; with `Threads::TwoSeparate` on one of its own (`own`), each in a `Padded`.
+    g.fetch_add_baselines();
     let word = Padded(AtomicU64::new(0));
-    let own_word = Padded(AtomicU64::new(0));
-    for threads in Threads::WITH_SEPARATE {
-        let theirs = threads.object(&word, &own_word);
-        g.bench(
-            threads,
-            "baseline/fetch_add",
-            || {
-                black_box(word.fetch_add(1, Ordering::Relaxed));
-            },
-            || {
-                black_box(theirs.fetch_add(1, Ordering::Relaxed));
-            },
-        );
-    }
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_increment(black_box(&word))));
 
     // A retry decision: exponential backoff with full jitter, from a call four retries in. Each

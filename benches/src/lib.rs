@@ -415,6 +415,27 @@ impl<'a> Group<'a> {
         self.report(threads, &id, &tally);
     }
 
+    /// The `baseline/fetch_add` rows: a relaxed `fetch_add` at 1 thread, at 2 threads on one
+    /// word, and at 2 threads on separate words (each word on a line of its own), the second
+    /// thread doing the same.
+    pub fn fetch_add_baselines(&mut self) {
+        let word = Padded(AtomicU64::new(0));
+        let own_word = Padded(AtomicU64::new(0));
+        for threads in Threads::WITH_SEPARATE {
+            let theirs = threads.object(&word, &own_word);
+            self.bench(
+                threads,
+                "baseline/fetch_add",
+                || {
+                    core::hint::black_box(word.fetch_add(1, Ordering::Relaxed));
+                },
+                || {
+                    core::hint::black_box(theirs.fetch_add(1, Ordering::Relaxed));
+                },
+            );
+        }
+    }
+
     /// Benchmarks `measured(n)`, which must run the operation `n` times, as `threads.id(name)`,
     /// the second thread (if any) running `background` ([`measure`]).
     pub fn bench_loop(
