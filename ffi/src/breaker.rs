@@ -640,16 +640,21 @@ pub unsafe extern "C" fn pcl_breaker_record_weighted(
     let Some(p) = (unsafe { permit.as_ref() }).copied() else {
         return pcl_status::NullArgument;
     };
+    if breaker.is_null() {
+        return pcl_status::NullArgument;
+    }
+    // Validated before the boundary (plain matches, nothing that can panic), so that the closure
+    // takes its few values by copy.
+    let (Some(o), Some(kind), Some(w)) =
+        (outcome(outcome_code), kind_of(p.kind), Weight::new(weight))
+    else {
+        return pcl_status::InvalidArgument;
+    };
+    let (token, now) = (PermitToken::from_parts(p.generation, kind), Nanos::new(now_ns));
     // SAFETY: forwarded caller guarantees.
     unsafe {
-        with(breaker, |b| {
-            let (Some(o), Some(kind), Some(w)) =
-                (outcome(outcome_code), kind_of(p.kind), Weight::new(weight))
-            else {
-                return pcl_status::InvalidArgument;
-            };
-            let token = PermitToken::from_parts(p.generation, kind);
-            let r = on!(b, x => x.record_token_weighted(token, o, w, Nanos::new(now_ns)));
+        with(breaker, move |b| {
+            let r = on!(b, x => x.record_token_weighted(token, o, w, now));
             write_opt(transition_out, transition_code(r.transition));
             if r.counted { pcl_status::Ok } else { pcl_status::NotCounted }
         })
