@@ -1204,11 +1204,11 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         // and failure count emptied on entering Closed).
         let word = self.state.load(Ordering::Acquire);
         // A closed breaker admits with one load and reads nothing else.
-        match STATE.get(word) {
-            CLOSED | METRICS_ONLY => {
-                Ok(self.permit(GENERATION.get(word), Kind::Tracked, Transition::None))
+        match tracked_admission(word) {
+            Some(generation) => {
+                Ok(self.permit(u64::from(generation), Kind::Tracked, Transition::None))
             }
-            _ => self.acquire_other(word, read, pick),
+            None => self.acquire_other(word, read, pick),
         }
     }
 

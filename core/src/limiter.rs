@@ -55,7 +55,6 @@ const TAT_MAX: u64 = TAT.max();
 /// The last instant (since the origin) the limiter can tell apart: 2⁶⁰ − 2⁵⁶ − 1 ns, about 34.3
 /// years. Later `now` values read as this one, so a `tat` of `now + span` always fits the word.
 pub const MAX_RELATIVE_NOW_NS: u64 = TAT_MAX - MAX_SPAN_NS;
-const NOW_MAX: u64 = MAX_RELATIVE_NOW_NS;
 /// The largest rate, in permits per second: one per nanosecond.
 pub const MAX_RATE_PER_SECOND: u64 = 1_000_000_000;
 
@@ -538,7 +537,7 @@ const fn gcra(word: u64, p: Params, cost: u64, now: u64) -> Result<u64, u64> {
     let new_tat = if tat > now { tat } else { now } + cost;
     let debt = new_tat - now;
     if debt <= p.span {
-        // new_tat <= now + span <= NOW_MAX + MAX_SPAN_NS = TAT_MAX: it fits the field.
+        // new_tat <= now + span <= MAX_RELATIVE_NOW_NS + MAX_SPAN_NS = TAT_MAX: it fits the field.
         Ok(TAT.set(word, new_tat))
     } else {
         Err(debt - p.span)
@@ -714,7 +713,7 @@ impl RateLimiter {
     #[inline]
     fn rel(&self, now: Nanos) -> u64 {
         let t = now.as_u64().saturating_sub(self.config.origin);
-        if t > NOW_MAX { NOW_MAX } else { t }
+        if t > MAX_RELATIVE_NOW_NS { MAX_RELATIVE_NOW_NS } else { t }
     }
 
     /// The caller's clock reading for a relative instant.

@@ -21,8 +21,8 @@ use portcullis::window::{CountWindow, TimeWindow};
 use portcullis::{Clock, ConfigError, Nanos};
 
 use crate::boundary::{
-    Config, free_boxed, init_object, new_object, normalize_bool, read_bool, read_slice, with,
-    write_opt, write_out,
+    Config, boundary, free_boxed, init_object, new_object, normalize_bool, read_bool, read_slice,
+    with, write_opt, write_out,
 };
 use crate::clock::{At, Monotonic, pcl_now_ns};
 use crate::status::pcl_status;
@@ -640,9 +640,10 @@ pub unsafe extern "C" fn pcl_breaker_record_weighted(
     let Some(p) = (unsafe { permit.as_ref() }).copied() else {
         return pcl_status::NullArgument;
     };
-    if breaker.is_null() {
+    // SAFETY: NULL is handled by `as_ref`; otherwise the caller guarantees a live breaker.
+    let Some(live) = (unsafe { breaker.as_ref() }) else {
         return pcl_status::NullArgument;
-    }
+    };
     // Validated before the boundary (plain matches, nothing that can panic), so that the closure
     // takes its few values by copy.
     let (Some(o), Some(kind), Some(w)) =
@@ -651,14 +652,12 @@ pub unsafe extern "C" fn pcl_breaker_record_weighted(
         return pcl_status::InvalidArgument;
     };
     let (token, now) = (PermitToken::from_parts(p.generation, kind), Nanos::new(now_ns));
-    // SAFETY: forwarded caller guarantees.
-    unsafe {
-        with(breaker, move |b| {
-            let r = on!(b, x => x.record_token_weighted(token, o, w, now));
-            write_opt(transition_out, transition_code(r.transition));
-            if r.counted { pcl_status::Ok } else { pcl_status::NotCounted }
-        })
-    }
+    boundary(move || {
+        let r = on!(live, x => x.record_token_weighted(token, o, w, now));
+        // SAFETY: forwarded caller guarantee on `transition_out`.
+        unsafe { write_opt(transition_out, transition_code(r.transition)) };
+        if r.counted { pcl_status::Ok } else { pcl_status::NotCounted }
+    })
 }
 
 /// `pcl_breaker_record` at `pcl_now_ns()`.

@@ -135,20 +135,18 @@ struct Head {
     /// The number of slots in use, `1..=N`, fixed at construction; record `seq` goes to place
     /// `seq % size` in lap `seq / size + 1`, divided without a division instruction.
     size: Divisor,
-    /// `⌊size / 8⌋`: the rows of the interleaved layout (see [`Head::slot`]).
-    rows: u64,
 }
 
 impl Head {
     loom_const_fn! {
         fn new(size: u64) -> Head {
-            Head { seq: AtomicU64::new(0), size: Divisor::new(size), rows: size / 8 }
+            Head { seq: AtomicU64::new(0), size: Divisor::new(size) }
         }
     }
 
     /// The slot that holds place `r` (`r < size`) of the window's order.
     ///
-    /// Places are laid out in 8 columns: the first `8·rows` places go to slot
+    /// Places are laid out in 8 columns of `rows = ⌊size / 8⌋`: the first `8·rows` places go to slot
     /// `(r % 8)·rows + r / 8`, so consecutive places (the records that concurrent callers make
     /// at the same moment) are `rows` slots apart, on different cache lines once the window
     /// holds 64 places or more; the last `size % 8` places keep their own index. Each lap still
@@ -156,8 +154,9 @@ impl Head {
     /// and every count, is as with slot `r`.
     #[inline]
     const fn slot(&self, r: u64) -> usize {
-        let full = self.rows * 8;
-        let slot = if r < full { (r % 8) * self.rows + r / 8 } else { r };
+        let rows = self.size.get() / 8;
+        let full = rows * 8;
+        let slot = if r < full { (r % 8) * rows + r / 8 } else { r };
         #[allow(clippy::cast_possible_truncation, reason = "slot < size <= N <= 65536")]
         let slot = slot as usize;
         slot

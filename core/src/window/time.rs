@@ -231,19 +231,20 @@ impl<const K: usize> TimeWindow<K> {
         if seen != 0 && (seen - 1).saturating_sub(e) >= k {
             return false;
         }
+        // The lap and bucket of `e`, used by the sweep and by the record itself.
+        let (lap, bucket) = self.buckets.div_rem(e);
         if e >= seen {
             let prev = self.newest.fetch_max(e + 1, Ordering::Relaxed);
             if prev <= e {
                 // This call moved the window's time forward from `prev - 1` to `e`. Tags are laps
                 // modulo 2^24, so after a jump of 2^22 laps or more a stale bucket's tag can no
                 // longer be told from a fresh one: empty every bucket unconditionally then.
-                let jump = self.buckets.div(e) - self.buckets.div(prev.saturating_sub(1));
-                self.sweep(e, prev != 0 && jump >= TAG_HALF / 2);
+                let jump = lap - self.buckets.div(prev.saturating_sub(1));
+                self.sweep(lap, bucket, prev != 0 && jump >= TAG_HALF / 2);
             }
         }
-        let (lap, slot) = self.buckets.div_rem(e);
         #[allow(clippy::cast_possible_truncation, reason = "e % K < K <= 4096")]
-        let slot = slot as usize;
+        let slot = bucket as usize;
         let tag = TAG.get(TAG.place(lap));
         let (Some(calls), Some(outcomes)) = (self.calls.get(slot), self.outcomes.get(slot)) else {
             return false; // unreachable: slot < K
@@ -266,11 +267,10 @@ impl<const K: usize> TimeWindow<K> {
         true
     }
 
-    /// Empties every bucket whose lap is older than the one epoch `e` expects there (every bucket,
-    /// if `all`).
-    fn sweep(&self, e: u64, all: bool) {
+    /// Empties every bucket whose lap is older than the one the window's epoch `e` expects there
+    /// (every bucket, if `all`); `e` is given as its `lap = e / k` and `bucket = e % k`.
+    fn sweep(&self, lap: u64, bucket: u64, all: bool) {
         let buckets = self.calls.iter().zip(&self.outcomes).take(self.buckets());
-        let (lap, bucket) = self.buckets.div_rem(e);
         for (s, (calls, outcomes)) in buckets.enumerate() {
             let Some(tag) = expected_tag(lap, bucket, s as u64) else { continue };
             for word in [calls, outcomes] {
