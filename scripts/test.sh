@@ -5,7 +5,8 @@
 # Steps: formatting, clippy (all targets, all features, warnings denied), rustdoc with warnings
 # denied, the workspace tests (unit, proptest models, zero-allocation proofs, doctests, the
 # generated C header's freshness, the C suite under ASan+UBSan and valgrind), a no-dependency check
-# of the no_std core, the C packaging (pkg-config and CMake consumers), the C++ and Go bindings,
+# of the no_std core, the proof that the C ABI's code outside its unwinding boundary cannot panic,
+# the C packaging (pkg-config and CMake consumers), the C++ and Go bindings,
 # the loom models, the benchmarks in test mode (each benchmark runs once, to prove it still works),
 # the hot paths' instruction budgets, the freestanding no_std link, short stress, sanitizer and
 # fuzzing runs (FUZZ_SECONDS per target, default 20).
@@ -78,6 +79,9 @@ fi
 
 step "C packaging: pkg-config and CMake consumers of an installed libportcullis"
 scripts/test-c-packaging.sh
+
+step "the C ABI's code outside its unwinding boundary cannot panic (no-panic, release)"
+scripts/no-panic-check.sh
 
 step "binding status lists match the C header"
 python3 scripts/gen-statuses.py --check

@@ -227,6 +227,44 @@ impl Recorded {
     const COUNTED: Recorded = Recorded { transition: Transition::None, counted: true };
 }
 
+/// An outcome counted by [`Breaker::count_token`]: the record done up to the transition it may
+/// cause, which [`Breaker::settle`] makes.
+#[must_use = "settle it: a counted outcome may have to trip the breaker"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted<'a>(Pending<'a>);
+
+impl Counted<'_> {
+    /// What recording the outcome did, when there is nothing left to settle: `Some` unless the
+    /// outcome reached a trip rule or is a half-open probe's (then [`Breaker::settle`] decides).
+    /// Settling a `Counted` whose `recorded` is `Some(r)` returns `r`.
+    #[must_use]
+    pub const fn recorded(&self) -> Option<Recorded> {
+        match self.0 {
+            Pending::Done(r) => Some(r),
+            Pending::Trip(_) | Pending::Probe { .. } => None,
+        }
+    }
+}
+
+/// A trip that a counted outcome calls for: from the closed state `word`, with the open period
+/// that `cfg`, whose rule was reached, sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TripDue<'a> {
+    word: u64,
+    cfg: &'a BreakerConfig,
+}
+
+/// What is left to do with an outcome once it is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending<'a> {
+    /// Nothing: this is what the record did.
+    Done(Recorded),
+    /// A tracked outcome reached a trip rule.
+    Trip(TripDue<'a>),
+    /// A probe's outcome: all of it is decided by `settle`.
+    Probe { generation: u64, outcome: Outcome },
+}
+
 /// The configuration of a breaker, validated by its constructor.
 ///
 /// Rules that are `None` are off; every rule that is on can trip the breaker by itself.
@@ -1401,6 +1439,63 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         self.apply(u64::from(token.generation), token.permit_kind(), outcome, weight, now, pick)
     }
 
+    /// [`record_token_weighted`](Self::record_token_weighted) up to the transition it may
+    /// cause: a tracked outcome of the current closed (or metrics-only) period enters the window
+    /// and the consecutive-failure count, and the trip rules are checked. If one is reached, or
+    /// the outcome is a half-open probe's, the rest is left to [`settle`](Self::settle), which
+    /// makes the transition ([`Counted::recorded`] says whether anything is left).
+    ///
+    /// `settle(count_token(t, o, w, now), now)` is `record_token_weighted(t, o, w, now)`. The
+    /// split is for callers that run the two parts in different frames: the C ABI counts before
+    /// its unwinding boundary (a few loads and read-modify-writes) and settles inside it.
+    ///
+    /// ```
+    /// use portcullis::Nanos;
+    /// use portcullis::breaker::{BreakerConfig, CountBreaker, Transition, Weight};
+    /// use portcullis::window::Outcome;
+    /// let config = BreakerConfig { consecutive_failures: Some(2), ..BreakerConfig::DEFAULT };
+    /// let b = CountBreaker::<8>::new(config).unwrap();
+    /// let first = b.count_token(b.admit_tracked().unwrap(), Outcome::Failure, Weight::ONE, Nanos::ZERO);
+    /// assert!(first.recorded().is_some_and(|r| r.counted), "counted; no rule reached");
+    /// let second = b.count_token(b.admit_tracked().unwrap(), Outcome::Failure, Weight::ONE, Nanos::ZERO);
+    /// assert_eq!(second.recorded(), None, "a rule is reached: the trip is left to settle");
+    /// assert!(b.admit_tracked().is_some(), "still closed");
+    /// assert_eq!(b.settle(second, Nanos::ZERO).transition, Transition::Opened);
+    /// ```
+    #[inline]
+    pub fn count_token(
+        &self,
+        token: PermitToken,
+        outcome: Outcome,
+        weight: Weight,
+        now: Nanos,
+    ) -> Counted<'_> {
+        let generation = u64::from(token.generation);
+        Counted(match token.permit_kind() {
+            Kind::Tracked => {
+                match self.count_tracked(generation, outcome, weight, now, || self.config.active())
+                {
+                    Ok(recorded) => Pending::Done(recorded),
+                    Err(due) => Pending::Trip(due),
+                }
+            }
+            Kind::Probe => Pending::Probe { generation, outcome },
+            Kind::Untracked | Kind::Shadow(_) => Pending::Done(Recorded::IGNORED),
+        })
+    }
+
+    /// Makes the transition an outcome counted by [`count_token`](Self::count_token) calls
+    /// for, at `now`, and returns what the whole record did.
+    pub fn settle(&self, counted: Counted<'_>, now: Nanos) -> Recorded {
+        match counted.0 {
+            Pending::Done(recorded) => recorded,
+            Pending::Trip(due) => self.trip_counted(due, now),
+            Pending::Probe { generation, outcome } => {
+                self.record_probe(generation, outcome, now, || self.config.active())
+            }
+        }
+    }
+
     /// Releases the call a [`PermitToken`] stands for without an outcome: a half-open probe's
     /// place is freed (if its period is still the current one) and nothing is counted.
     pub fn ignore_token(&self, token: PermitToken) {
@@ -1696,25 +1791,34 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
         pick: impl FnOnce() -> &'s BreakerConfig,
     ) -> Recorded {
         match kind {
-            Kind::Tracked => self.record_tracked(generation, outcome, weight, now, pick),
+            Kind::Tracked => match self.count_tracked(generation, outcome, weight, now, pick) {
+                Ok(recorded) => recorded,
+                Err(due) => self.trip_counted(due, now),
+            },
             Kind::Probe => self.record_probe(generation, outcome, now, pick),
             Kind::Untracked | Kind::Shadow(_) => Recorded::IGNORED,
         }
     }
 
-    fn record_tracked<'s>(
+    /// Counts a tracked outcome of `generation` and checks the trip rules of the configuration
+    /// `pick` returns (called once, and only if the outcome counts in a closed period).
+    ///
+    /// Inlined, as are the window's `record` and `counts`, so that the C ABI's copy of this path
+    /// calls nothing that its no-panic proof cannot see into (`scripts/no-panic-check.sh`).
+    #[inline]
+    fn count_tracked<'s>(
         &'s self,
         generation: u64,
         outcome: Outcome,
         weight: Weight,
         now: Nanos,
         pick: impl FnOnce() -> &'s BreakerConfig,
-    ) -> Recorded {
+    ) -> Result<Recorded, TripDue<'s>> {
         // Acquire: see `try_acquire`.
         let word = self.state.load(Ordering::Acquire);
         let state = STATE.get(word);
         if GENERATION.get(word) != generation || !(state == CLOSED || state == METRICS_ONLY) {
-            return Recorded::IGNORED;
+            return Ok(Recorded::IGNORED);
         }
         for _ in 0..weight.get() {
             self.window.record(outcome, now);
@@ -1732,21 +1836,28 @@ impl<W: Window, C: ConfigSet> Breaker<W, C> {
             0
         };
         if state == METRICS_ONLY {
-            return Recorded::COUNTED;
+            return Ok(Recorded::COUNTED);
         }
         // The one configuration of this decision: the rules it checks and the open period it
         // sets come from the same profile.
         let cfg = pick();
-        if !self.trip_rule_reached(consecutive, now, cfg) {
-            return Recorded::COUNTED;
+        if self.trip_rule_reached(consecutive, now, cfg) {
+            Err(TripDue { word, cfg })
+        } else {
+            Ok(Recorded::COUNTED)
         }
-        match self.trip(word, now, cfg) {
+    }
+
+    /// Trips the breaker because a counted outcome reached a trip rule.
+    fn trip_counted(&self, due: TripDue<'_>, now: Nanos) -> Recorded {
+        match self.trip(due.word, now, due.cfg) {
             Ok(_) => Recorded { transition: Transition::Opened, counted: true },
             // Another thread tripped first, or an operator moved the state.
             Err(_) => Recorded::COUNTED,
         }
     }
 
+    #[inline]
     fn trip_rule_reached(&self, consecutive: u64, now: Nanos, c: &BreakerConfig) -> bool {
         if c.consecutive_failures.is_some_and(|n| consecutive >= u64::from(n)) {
             return true;

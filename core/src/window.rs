@@ -129,9 +129,11 @@ pub trait Window {
 }
 
 impl<const N: usize> Window for CountWindow<N> {
+    #[inline]
     fn record(&self, outcome: Outcome, _now: Nanos) -> bool {
         CountWindow::record(self, outcome)
     }
+    #[inline]
     fn counts(&self, _now: Nanos) -> WindowCounts {
         CountWindow::counts(self)
     }
@@ -141,9 +143,11 @@ impl<const N: usize> Window for CountWindow<N> {
 }
 
 impl<const K: usize> Window for TimeWindow<K> {
+    #[inline]
     fn record(&self, outcome: Outcome, now: Nanos) -> bool {
         TimeWindow::record(self, outcome, now)
     }
+    #[inline]
     fn counts(&self, now: Nanos) -> WindowCounts {
         TimeWindow::counts(self, now)
     }

@@ -538,7 +538,23 @@ fn drive<C: ConfigSet>(
             Op::Record(i, o, w) if !outstanding.is_empty() => {
                 let (permit, mp) = outstanding.remove(i % outstanding.len());
                 let weight = Weight::new(w).expect("1..=4");
-                let r = permit.record_weighted(o, weight, Nanos::new(now));
+                let r = if (i >> 8) % 2 == 0 {
+                    permit.record_weighted(o, weight, Nanos::new(now))
+                } else {
+                    // The same record in its two halves, as the C ABI makes it: only a trip or
+                    // a probe's outcome is left to `settle`, and settling anything else returns
+                    // what `count_token` already reported.
+                    let counted = b.count_token(permit.into_token(), o, weight, Nanos::new(now));
+                    let r = b.settle(counted, Nanos::new(now));
+                    match counted.recorded() {
+                        Some(early) => prop_assert_eq!(early, r),
+                        None if !matches!(mp.kind, Kind::Probe) => {
+                            prop_assert_eq!(r.transition, Transition::Opened);
+                        }
+                        None => {}
+                    }
+                    r
+                };
                 prop_assert_eq!(r, m.record(mp, o, w, now));
                 trace.push(r.transition);
             }

@@ -9,6 +9,16 @@ use crate::status::pcl_status;
 /// Runs `f`, turning a panic into [`pcl_status::Panic`] so that no unwind crosses into C.
 ///
 /// The core is panic-free by lint; this is the backstop that makes that a guarantee at the ABI.
+///
+/// Its cost is its frame: `f`'s captures are stored to memory for the unwinder, and a store
+/// that is still in the store buffer delays the next atomic read-modify-write until it drains.
+/// So a hot path may run a first part before the boundary (the closed breaker's admission, the
+/// counting half of a breaker record) when that part is marked
+/// `#[cfg_attr(all(feature = "no-panic-check", not(debug_assertions)), no_panic::no_panic)]`:
+/// `scripts/no-panic-check.sh` builds the release library with that feature, where the link
+/// fails if the optimised code of a marked function can still panic. (Debug builds check
+/// arithmetic overflow, which that proof does not cover: there a panic in such a part would
+/// abort the process, as Rust does for any unwind that reaches an `extern "C"` function.)
 pub(crate) fn boundary(f: impl FnOnce() -> pcl_status) -> pcl_status {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(pcl_status::Panic)
 }

@@ -14,8 +14,8 @@
 use core::ffi::c_void;
 
 use portcullis::breaker::{
-    Breaker, BreakerConfig, PermitToken, RejectReason, Rejected, Snapshot, State, TokenKind,
-    Transition, Weight,
+    Breaker, BreakerConfig, Counted, PermitToken, Recorded, RejectReason, Rejected, Snapshot,
+    State, TokenKind, Transition, Weight,
 };
 use portcullis::window::{CountWindow, TimeWindow};
 use portcullis::{Clock, ConfigError, Nanos};
@@ -514,13 +514,14 @@ pub unsafe extern "C" fn pcl_breaker_try_acquire(
 
 /// The closed-state admission, decided before anything else: one load of the state word, the
 /// permit written, and no unwinding frame, because nothing on this path can panic (a load, a
-/// bit test and a write). `None` when the breaker is not closed or metrics-only, or an argument
+/// bit test and a write; proven, see `crate::boundary`). `None` when the breaker is not closed or metrics-only, or an argument
 /// is NULL: the caller takes the general path, which reports NULLs.
 ///
 /// # Safety
 ///
 /// As `pcl_breaker_try_acquire`.
 #[inline]
+#[cfg_attr(all(feature = "no-panic-check", not(debug_assertions)), no_panic::no_panic)]
 unsafe fn admit_closed(
     breaker: *const pcl_breaker,
     permit_out: *mut pcl_breaker_permit,
@@ -652,12 +653,46 @@ pub unsafe extern "C" fn pcl_breaker_record_weighted(
         return pcl_status::InvalidArgument;
     };
     let (token, now) = (PermitToken::from_parts(p.generation, kind), Nanos::new(now_ns));
-    boundary(move || {
-        let r = on!(live, x => x.record_token_weighted(token, o, w, now));
+    // The record up to its transition before the boundary, whose frame would otherwise be
+    // stored just before the window's read-modify-writes; a transition (a trip, a probe's
+    // decision) inside it.
+    let counted = on!(live, x => count(x, token, o, w, now));
+    match counted.recorded() {
         // SAFETY: forwarded caller guarantee on `transition_out`.
-        unsafe { write_opt(transition_out, transition_code(r.transition)) };
-        if r.counted { pcl_status::Ok } else { pcl_status::NotCounted }
-    })
+        Some(r) => unsafe { recorded(r, transition_out) },
+        None => boundary(move || {
+            let r = on!(live, x => x.settle(counted, now));
+            // SAFETY: forwarded caller guarantee on `transition_out`.
+            unsafe { recorded(r, transition_out) }
+        }),
+    }
+}
+
+/// Reports what a record did: the transition to `transition_out`, and the status.
+///
+/// # Safety
+///
+/// `transition_out` NULL or valid for one write.
+unsafe fn recorded(r: Recorded, transition_out: *mut u32) -> pcl_status {
+    // SAFETY: forwarded caller guarantee.
+    unsafe { write_opt(transition_out, transition_code(r.transition)) };
+    if r.counted { pcl_status::Ok } else { pcl_status::NotCounted }
+}
+
+/// [`Breaker::count_token`], run outside the unwinding boundary: proven not to panic (see
+/// `crate::boundary`). One copy per window kind, each out of line: inlined into its caller, the
+/// two kinds together hold so many values that the caller spills them to the stack right before
+/// the window's read-modify-writes.
+#[inline(never)]
+#[cfg_attr(all(feature = "no-panic-check", not(debug_assertions)), no_panic::no_panic)]
+fn count<W: portcullis::window::Window>(
+    b: &Breaker<W>,
+    token: PermitToken,
+    o: portcullis::window::Outcome,
+    w: Weight,
+    now: Nanos,
+) -> Counted<'_> {
+    b.count_token(token, o, w, now)
 }
 
 /// `pcl_breaker_record` at `pcl_now_ns()`.

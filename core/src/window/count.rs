@@ -224,6 +224,7 @@ impl<const N: usize> CountWindow<N> {
     ///
     /// Returns `false` only if, while this call ran, `N` later records already overwrote its
     /// slot (possible only under concurrency): the outcome was then evicted before it landed.
+    #[inline]
     pub fn record(&self, outcome: Outcome) -> bool {
         // Relaxed everywhere in this function: the window publishes no memory but its own words.
         // Every update is a read-modify-write, and an RMW always reads the latest value in its
@@ -345,6 +346,7 @@ impl<const N: usize> Default for CountWindow<N> {
 }
 
 /// Clamps transient values (writes in progress) into `0 <= failures, slow <= calls <= max`.
+#[inline]
 fn clamp(calls: i64, failures: i64, slow: i64, max: u64) -> WindowCounts {
     let calls = u64::try_from(calls).unwrap_or(0).min(max);
     let failures = u64::try_from(failures).unwrap_or(0).min(calls);

@@ -221,6 +221,7 @@ impl<const K: usize> TimeWindow<K> {
     }
 
     /// Records one outcome at `now`; returns `false` if its epoch is already outside the window.
+    #[inline]
     pub fn record(&self, outcome: Outcome, now: Nanos) -> bool {
         // Relaxed throughout: the window publishes nothing but its own words, every update is an
         // RMW (which reads the latest value of its word), and each counted outcome is exactly one
@@ -269,6 +270,7 @@ impl<const K: usize> TimeWindow<K> {
 
     /// Empties every bucket whose lap is older than the one the window's epoch `e` expects there
     /// (every bucket, if `all`); `e` is given as its `lap = e / k` and `bucket = e % k`.
+    #[inline]
     fn sweep(&self, lap: u64, bucket: u64, all: bool) {
         let buckets = self.calls.iter().zip(&self.outcomes).take(self.buckets());
         for (s, (calls, outcomes)) in buckets.enumerate() {
@@ -300,6 +302,7 @@ impl<const K: usize> TimeWindow<K> {
 
     /// The outcomes in the window at `now` (or at the newest recorded time, if later).
     #[must_use]
+    #[inline]
     pub fn counts(&self, now: Nanos) -> WindowCounts {
         let seen = self.newest.load(Ordering::Relaxed);
         if seen == 0 {
@@ -372,6 +375,7 @@ const fn is_empty(word: u64) -> bool {
 /// Adds to a bucket word with `add`, first resetting it if it holds an older lap (or nothing);
 /// returns `false` (and writes nothing) if it holds counts of a newer lap: the outcome arrived
 /// after its bucket was reused.
+#[inline]
 fn bump(word: &AtomicU64, tag: u64, add: impl Fn(u64) -> u64) -> bool {
     let mut cur = word.load(Ordering::Relaxed);
     loop {

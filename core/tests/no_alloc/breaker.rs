@@ -165,12 +165,19 @@ fn every_path() -> usize {
     let _ = t.snapshot(at(4));
     steps += 1;
 
+    // The record in two halves (count, then settle): counted, then a trip left to settle.
+    let split = CountBreaker::<8>::new(config).unwrap();
+    let counted = split.count_token(split.admit_tracked().unwrap(), Outcome::Failure, heavy, at(0));
+    assert_eq!(counted.recorded(), None);
+    assert_eq!(split.settle(counted, at(0)).transition, Transition::Opened);
+    steps += 1;
+
     steps
 }
 
 #[test]
 fn every_breaker_path_allocates_nothing() {
     let (n, steps) = allocations(every_path);
-    assert_eq!(steps, 9, "every section ran");
+    assert_eq!(steps, 10, "every section ran");
     assert_eq!(n, 0, "breaker paths allocated {n} times");
 }
