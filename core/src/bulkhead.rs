@@ -147,7 +147,9 @@ pub struct BulkheadSnapshot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Admission {
     in_flight: u32,
-    would_reject: Option<Rejected>,
+    /// `limit + 1` when shadow mode let through an acquisition that the rule refused at `limit`;
+    /// 0 when the rule admitted (see [`Permit::would_reject`]).
+    refused_at: u32,
 }
 
 /// A semaphore of permits on one atomic word: bounds the calls running at once.
@@ -320,12 +322,18 @@ impl Bulkhead {
     /// Never.
     #[inline]
     pub fn try_acquire(&self, n: u32) -> Result<Permit<'_>, Rejected> {
-        self.acquire_inner(n, self.state.count_refusals).map(|admission| Permit {
+        self.acquire_inner(n, self.state.count_refusals).map(|admission| self.permit(n, admission))
+    }
+
+    /// The guard of an admission of `n` permits.
+    #[inline]
+    const fn permit(&self, n: u32, admission: Admission) -> Permit<'_> {
+        Permit {
             bulkhead: self,
             permits: n,
             in_flight: admission.in_flight,
-            would_reject: admission.would_reject,
-        })
+            refused_at: admission.refused_at,
+        }
     }
 
     /// Like [`try_acquire`](Self::try_acquire), for callers that manage the release themselves
@@ -353,7 +361,7 @@ impl Bulkhead {
         let mut cur = self.state.load(Ordering::Relaxed);
         loop {
             match decide(cur, n) {
-                Decision::Admit { new, would_reject, wrapped } => {
+                Decision::Admit { new, shadow_refused, wrapped } => {
                     // Acquire on success: pairs with the Release of the `release` (or of any RMW
                     // later in its release sequence) that freed these permits, so that whatever
                     // the previous holder did under its permits happens-before this holder's
@@ -366,7 +374,7 @@ impl Bulkhead {
                     ) {
                         Ok(_) => {
                             if wrapped {
-                                self.carry(if would_reject.is_some() {
+                                self.carry(if shadow_refused {
                                     Spill::Rejected
                                 } else {
                                     Spill::Admitted
@@ -377,7 +385,13 @@ impl Bulkhead {
                                 reason = "IN_FLIGHT is 24 bits wide"
                             )]
                             let in_flight = IN_FLIGHT.get(new) as u32;
-                            return Ok(Admission { in_flight, would_reject });
+                            #[allow(
+                                clippy::cast_possible_truncation,
+                                reason = "LIMIT is 23 bits wide"
+                            )]
+                            let refused_at =
+                                if shadow_refused { LIMIT.get(new) as u32 + 1 } else { 0 };
+                            return Ok(Admission { in_flight, refused_at });
                         }
                         Err(actual) => cur = actual,
                     }
@@ -615,14 +629,7 @@ impl Bulkhead {
         let mut backoff = FIRST;
         loop {
             match self.acquire_inner(n, false) {
-                Ok(admission) => {
-                    return Ok(Permit {
-                        bulkhead: self,
-                        permits: n,
-                        in_flight: admission.in_flight,
-                        would_reject: admission.would_reject,
-                    });
-                }
+                Ok(admission) => return Ok(self.permit(n, admission)),
                 Err(Rejected::ExceedsLimit { .. }) => return self.try_acquire(n),
                 Err(Rejected::Full { .. }) => {}
             }
@@ -639,9 +646,9 @@ impl Bulkhead {
 /// The outcome of [`decide`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Decision {
-    /// Admit: install `new`. `would_reject` is set in shadow mode when the rule refused.
+    /// Admit: install `new`. `shadow_refused`: shadow mode admits what the rule refused.
     /// `wrapped`: the counter field this decision counts in wrapped to 0.
-    Admit { new: u64, would_reject: Option<Rejected>, wrapped: bool },
+    Admit { new: u64, shadow_refused: bool, wrapped: bool },
     /// Refuse for `reason`; `new` is the word with the refusal counted.
     Refuse { reason: Rejected, new: u64, wrapped: bool },
 }
@@ -653,28 +660,31 @@ const fn count(word: u64, field: Field) -> (u64, bool) {
     (field.set(word, next), wrapped)
 }
 
-/// The acquisition rule, as a pure function of the state word: what acquiring `n` permits does.
+/// The rule: why acquiring `n` permits with `in_flight` out of `limit` is refused, or `None`.
 #[allow(clippy::cast_possible_truncation, reason = "fields of 24 and 23 bits")]
-const fn decide(word: u64, n: u32) -> Decision {
-    let in_flight = IN_FLIGHT.get(word);
-    let limit = LIMIT.get(word);
-    let wanted = in_flight + n as u64; // < 2²⁴ + 2³²: no overflow
-    let refusal = if n as u64 > limit {
+const fn rule(in_flight: u64, n: u32, limit: u64) -> Option<Rejected> {
+    if n as u64 > limit {
         Some(Rejected::ExceedsLimit { requested: n, limit: limit as u32 })
-    } else if wanted > limit {
+    } else if in_flight + n as u64 > limit {
         Some(Rejected::Full { requested: n, in_flight: in_flight as u32, limit: limit as u32 })
     } else {
         None
-    };
-    match refusal {
+    }
+}
+
+/// The acquisition rule, as a pure function of the state word: what acquiring `n` permits does.
+const fn decide(word: u64, n: u32) -> Decision {
+    let in_flight = IN_FLIGHT.get(word);
+    let wanted = in_flight + n as u64; // < 2²⁴ + 2³²: no overflow
+    match rule(in_flight, n, LIMIT.get(word)) {
         None => {
             let (new, wrapped) = count(IN_FLIGHT.set(word, wanted), ADMITTED);
-            Decision::Admit { new, would_reject: None, wrapped }
+            Decision::Admit { new, shadow_refused: false, wrapped }
         }
         Some(reason) => {
             if SHADOW.get(word) == 1 && wanted <= IN_FLIGHT.max() {
                 let (new, wrapped) = count(IN_FLIGHT.set(word, wanted), REJECTED);
-                Decision::Admit { new, would_reject: Some(reason), wrapped }
+                Decision::Admit { new, shadow_refused: true, wrapped }
             } else {
                 let (new, wrapped) = count(word, REJECTED);
                 Decision::Refuse { reason, new, wrapped }
@@ -709,7 +719,9 @@ pub struct Permit<'a> {
     bulkhead: &'a Bulkhead,
     permits: u32,
     in_flight: u32,
-    would_reject: Option<Rejected>,
+    /// See [`Admission::refused_at`]: the refusal is rebuilt when asked, so that the guard is
+    /// three words (a guard passed through memory is written just before its release).
+    refused_at: u32,
 }
 
 impl Permit<'_> {
@@ -729,7 +741,13 @@ impl Permit<'_> {
     /// In shadow mode, the refusal the bulkhead would have made; `None` when the rule admitted.
     #[must_use]
     pub const fn would_reject(&self) -> Option<Rejected> {
-        self.would_reject
+        match self.refused_at.checked_sub(1) {
+            // The rule again, on the values it refused: `in_flight` includes these permits.
+            Some(limit) => {
+                rule(self.in_flight.saturating_sub(self.permits) as u64, self.permits, limit as u64)
+            }
+            None => None,
+        }
     }
 
     /// Gives up the guard without releasing: the caller now owns [`permits`](Self::permits)
