@@ -353,7 +353,7 @@ impl Bulkhead {
     #[allow(
         clippy::inline_always,
         reason = "with a plain #[inline], LLVM keeps one out-of-line copy for both callers and a \
-                  decision costs 82 instead of 58 instructions (benches/instructions.txt)"
+                  an acquire + release costs 81 instead of 61 instructions (benches/instructions.txt)"
     )]
     #[inline(always)]
     fn acquire_inner(&self, n: u32, count_refusal: bool) -> Result<Admission, Rejected> {
