@@ -514,8 +514,9 @@ pub unsafe extern "C" fn pcl_breaker_try_acquire(
 
 /// The closed-state admission, decided before anything else: one load of the state word, the
 /// permit written, and no unwinding frame, because nothing on this path can panic (a load, a
-/// bit test and a write; proven, see `crate::boundary`). `None` when the breaker is not closed or metrics-only, or an argument
-/// is NULL: the caller takes the general path, which reports NULLs.
+/// bit test and a write; proven, see `crate::boundary`). `None` when the breaker is not closed
+/// or metrics-only, or an argument is NULL: the caller takes the general path, which reports
+/// NULLs.
 ///
 /// # Safety
 ///
@@ -532,10 +533,6 @@ unsafe fn admit_closed(
     // SAFETY: NULL is handled by `as_ref`; otherwise the caller guarantees a live breaker.
     let b = unsafe { breaker.as_ref() }?;
     let token = on!(b, x => x.admit_tracked())?;
-    // Written as one 16-byte store. A caller that copies the permit next (a C struct
-    // assignment, the C++ wrapper) loads it as one 16-byte word, which the processor forwards
-    // from a store of the same size but not from the narrower stores of a field-by-field write:
-    // that load would wait for them to reach the cache (about 5 ns here).
     // SAFETY: non-NULL; the caller guarantees one valid write of a permit.
     unsafe { write_permit(permit_out, permit(token, Transition::None, None)) };
     Some(pcl_status::Ok)
@@ -720,10 +717,7 @@ unsafe fn recorded(r: Recorded, transition_out: *mut u32) -> pcl_status {
 }
 
 /// [`Breaker::count_token`], run outside the unwinding boundary: proven not to panic (see
-/// `crate::boundary`). One copy per window kind, each out of line: inlined into its caller, the
-/// two kinds together hold so many values that the caller spills them to the stack right before
-/// the window's read-modify-writes.
-#[inline(never)]
+/// `crate::boundary`).
 #[cfg_attr(all(feature = "no-panic-check", not(debug_assertions)), no_panic::no_panic)]
 fn count<W: portcullis::window::Window>(
     b: &Breaker<W>,
