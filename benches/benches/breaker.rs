@@ -70,12 +70,8 @@ fn cas_bump(word: &AtomicU64) {
 fn baselines(c: &mut Criterion) {
     let mut g = Group::new(c, GROUP);
     g.fetch_add_baselines();
+    g.word_baselines("baseline/cas_loop", cas_bump);
     let word = Padded(AtomicU64::new(0));
-    let own_word = Padded(AtomicU64::new(0));
-    for threads in Threads::WITH_SEPARATE {
-        let theirs = threads.object(&word, &own_word);
-        g.bench(threads, "baseline/cas_loop", || cas_bump(&word), || cas_bump(theirs));
-    }
     g.bench(
         Threads::Two,
         "baseline/load_under_writer",

@@ -99,12 +99,8 @@ fn adaptive<L: AdaptiveLimit + Sync>(g: &mut Group<'_>, name: &str, make: impl F
 fn bulkhead(c: &mut Criterion) {
     let mut g = Group::new(c, GROUP);
 
+    g.word_baselines("baseline/fetch_add", fetch_add);
     let atomic = Padded(AtomicU64::new(0));
-    let own_atomic = Padded(AtomicU64::new(0));
-    for threads in Threads::WITH_SEPARATE {
-        let theirs = threads.object(&atomic, &own_atomic);
-        g.bench(threads, "baseline/fetch_add", || fetch_add(&atomic), || fetch_add(theirs));
-    }
     g.bench_function("baseline/cas_loop/1t", |b| b.iter(|| cas_loop(&atomic)));
 
     for threads in Threads::WITH_SEPARATE {

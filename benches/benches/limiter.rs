@@ -97,17 +97,7 @@ const NOW_SUPPLIED: &str = "limiter_now_supplied";
 fn now_supplied(c: &mut Criterion) {
     let mut g = Group::new(c, NOW_SUPPLIED);
     g.fetch_add_baselines();
-    let word = Padded(AtomicU64::new(0));
-    let own_word = Padded(AtomicU64::new(0));
-    for threads in Threads::WITH_SEPARATE {
-        let theirs = threads.object(&word, &own_word);
-        g.bench(
-            threads,
-            "baseline/cas_loop",
-            || cas_increment(black_box(&word)),
-            || cas_increment(black_box(theirs)),
-        );
-    }
+    g.word_baselines("baseline/cas_loop", |w| cas_increment(black_box(w)));
 
     for (name, counting) in [("gcra", false), ("gcra_counting", true)] {
         for threads in Threads::WITH_SEPARATE {

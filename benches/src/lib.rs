@@ -415,25 +415,24 @@ impl<'a> Group<'a> {
         self.report(threads, &id, &tally);
     }
 
-    /// The `baseline/fetch_add` rows: a relaxed `fetch_add` at 1 thread, at 2 threads on one
+    /// The rows `name` of a baseline operation `op` on one word: at 1 thread, at 2 threads on one
     /// word, and at 2 threads on separate words (each word on a line of its own), the second
     /// thread doing the same.
-    pub fn fetch_add_baselines(&mut self) {
+    pub fn word_baselines(&mut self, name: &str, op: impl Fn(&AtomicU64) + Sync) {
         let word = Padded(AtomicU64::new(0));
         let own_word = Padded(AtomicU64::new(0));
         for threads in Threads::WITH_SEPARATE {
             let theirs = threads.object(&word, &own_word);
-            self.bench(
-                threads,
-                "baseline/fetch_add",
-                || {
-                    core::hint::black_box(word.fetch_add(1, Ordering::Relaxed));
-                },
-                || {
-                    core::hint::black_box(theirs.fetch_add(1, Ordering::Relaxed));
-                },
-            );
+            self.bench(threads, name, || op(&word), || op(theirs));
         }
+    }
+
+    /// The `baseline/fetch_add` rows ([`word_baselines`](Self::word_baselines)) of a relaxed
+    /// `fetch_add`.
+    pub fn fetch_add_baselines(&mut self) {
+        self.word_baselines("baseline/fetch_add", |w| {
+            core::hint::black_box(w.fetch_add(1, Ordering::Relaxed));
+        });
     }
 
     /// Benchmarks `measured(n)`, which must run the operation `n` times, as `threads.id(name)`,

@@ -352,8 +352,9 @@ impl Bulkhead {
     /// (and, when `count_refusal`, counts) the refusal with an RMW.
     #[allow(
         clippy::inline_always,
-        reason = "with a plain #[inline], LLVM keeps one out-of-line copy for both callers and a \
-                  an acquire + release costs 81 instead of 61 instructions (benches/instructions.txt)"
+        reason = "with a plain #[inline], LLVM keeps one out-of-line copy for both callers, and \
+                  an acquire + release costs 81 instead of 61 instructions \
+                  (benches/instructions.txt)"
     )]
     #[inline(always)]
     fn acquire_inner(&self, n: u32, count_refusal: bool) -> Result<Admission, Rejected> {
